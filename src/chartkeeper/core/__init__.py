@@ -1,0 +1,1 @@
+"""Base layer: errors, settings, clock and ids shared by every other package."""

@@ -1,0 +1,110 @@
+"""Settings: a registry of named settings, loaded once into a frozen object and passed down.
+
+Order of precedence: defaults → ``chartkeeper.toml`` in the data directory → ``CHARTKEEPER_*``
+environment variables → explicit overrides (CLI flags). There is no global getter.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from chartkeeper.core.errors import InvalidError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./var", "Directory for the embedded database, keys and exports."),
+    Setting(
+        "database_url",
+        "",
+        "SQLAlchemy URL of the store; empty means an SQLite file `chartkeeper.db` in data_dir. "
+        "For PostgreSQL use `postgresql+psycopg://user:pass@host/db`.",
+    ),
+    Setting("base_url", "http://127.0.0.1:8000", "Public base URL, used in links and Location."),
+    Setting("max_body_bytes", 50 * 1024 * 1024, "Largest request body accepted (413 above)."),
+    Setting("default_page_size", 20, "Search page size when `_count` is not given."),
+    Setting("max_page_size", 1000, "Largest `_count` honoured; larger values are capped."),
+    Setting("validate_on_write", True, "Validate resources against the R4 models on write."),
+    Setting("host", "127.0.0.1", "Address `chartkeeper serve` listens on."),
+    Setting("port", 8000, "Port `chartkeeper serve` listens on."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The loaded settings; see ``SETTINGS`` for what each means."""
+
+    data_dir: str = "./var"
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = 50 * 1024 * 1024
+    default_page_size: int = 20
+    max_page_size: int = 1000
+    validate_on_write: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The store URL, defaulting to the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        path = Path(self.data_dir).resolve() / "chartkeeper.db"
+        return f"sqlite:///{path}"
+
+
+def _coerce(name: str, default: Any, raw: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise InvalidError(f"Setting {name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise InvalidError(f"Setting {name} must be an integer, not {raw!r}") from None
+    return str(raw)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load settings from defaults, the data directory's toml file, environment and overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    data_dir = overrides.get("data_dir") or env.get("CHARTKEEPER_DATA_DIR") or values["data_dir"]
+    toml_path = Path(str(data_dir)) / "chartkeeper.toml"
+    if toml_path.is_file():
+        with toml_path.open("rb") as handle:
+            values.update(tomllib.load(handle))
+    for setting in SETTINGS:
+        key = "CHARTKEEPER_" + setting.name.upper()
+        if key in env:
+            values[setting.name] = env[key]
+    values.update(overrides)
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidError(f"Unknown setting(s): {', '.join(unknown)}")
+    coerced = {s.name: _coerce(s.name, s.default, values[s.name]) for s in SETTINGS}
+    return Settings(**coerced)

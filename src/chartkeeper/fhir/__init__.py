@@ -1,0 +1,1 @@
+"""Pure FHIR R4: resources as dicts, search parameters, indexing, interactions. No HTTP, no SQL."""

@@ -1,0 +1,1 @@
+"""FHIR RESTful interactions, one module each, named as in http://hl7.org/fhir/R4/http.html."""

@@ -1,0 +1,42 @@
+"""Rewrite references inside a transaction: ``urn:uuid:`` fullUrls and conditional references.
+
+http://hl7.org/fhir/R4/http.html#trules — references to an entry's fullUrl become the id the
+server assigned; ``Patient?identifier=x`` becomes the one resource it matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chartkeeper.core.errors import PreconditionFailedError
+
+Resolver = Callable[[str], str | None]
+
+
+def rewrite(value: Any, mapping: dict[str, str], conditional: Resolver) -> Any:
+    """Return ``value`` with every ``reference`` rewritten; containers are copied in place."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str):
+                value[key] = _target(item, mapping, conditional)
+            elif isinstance(item, dict | list):
+                rewrite(item, mapping, conditional)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict | list):
+                rewrite(item, mapping, conditional)
+    return value
+
+
+def _target(reference: str, mapping: dict[str, str], conditional: Resolver) -> str:
+    if reference in mapping:
+        return mapping[reference]
+    if "?" in reference and not reference.startswith(("http://", "https://", "#")):
+        resolved = conditional(reference)
+        if resolved is None:
+            raise PreconditionFailedError(
+                f"Conditional reference '{reference}' does not match exactly one resource"
+            )
+        return resolved
+    return reference

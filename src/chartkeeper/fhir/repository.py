@@ -1,0 +1,117 @@
+"""The storage contract the FHIR interactions need, implemented by ``store``.
+
+Interactions own FHIR semantics (versions, conditional logic, bundles); a repository owns
+persistence. Every method of a ``ResourceTransaction`` runs inside one database transaction, so
+a FHIR transaction Bundle is all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from chartkeeper.fhir.index_rows import IndexRows
+from chartkeeper.fhir.search_request import Include, SearchRequest
+
+
+@dataclass(frozen=True)
+class StoredResource:
+    """One version of a resource as stored; ``body`` is its JSON text (None when deleted)."""
+
+    resource_type: str
+    id: str
+    version_id: int
+    last_updated: int  # epoch microseconds UTC
+    deleted: bool
+    body: str | None
+    method: str = "PUT"
+
+    def resource(self) -> dict[str, Any]:
+        """The resource as a dict (deleted versions have none)."""
+        if self.body is None:
+            raise ValueError(f"{self.resource_type}/{self.id} has no body (deleted)")
+        loaded: dict[str, Any] = orjson.loads(self.body)
+        return loaded
+
+
+@dataclass
+class SearchPage:
+    """The matches of one search page, their total, and what was included alongside."""
+
+    matches: list[StoredResource]
+    total: int | None
+    included: list[StoredResource] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which history to list: system (no type), type, or instance; newest first."""
+
+    resource_type: str | None = None
+    resource_id: str | None = None
+    since: int | None = None  # epoch microseconds, inclusive
+    at: int | None = None
+    count: int = 20
+    offset: int = 0
+
+
+class ResourceTransaction(Protocol):
+    """Reads and writes inside one database transaction."""
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        """The current version (possibly a deletion marker), or None if never stored."""
+        ...
+
+    def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
+        """A specific version, or None."""
+        ...
+
+    def write(
+        self, stored: StoredResource, index: IndexRows | None, patient_id: str | None
+    ) -> StoredResource:
+        """Store a new current version (body None and deleted True for a deletion)."""
+        ...
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Run a parsed search; includes resolved too."""
+        ...
+
+    def include(
+        self, matches: list[StoredResource], includes: list[Include], reverse: bool
+    ) -> list[StoredResource]:
+        """The resources ``_include``/``_revinclude`` add to ``matches``."""
+        ...
+
+    def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int]:
+        """A page of history entries, newest first, and the total count."""
+        ...
+
+    def compartment(
+        self, patient_id: str, types: list[str] | None, since: int | None
+    ) -> Iterator[StoredResource]:
+        """Every current resource in a Patient's compartment."""
+        ...
+
+    def referenced_by_compartment(self, patient_id: str) -> list[StoredResource]:
+        """Current resources that the Patient's compartment refers to (practitioners...)."""
+        ...
+
+    def iterate(self, resource_type: str | None) -> Iterator[StoredResource]:
+        """Every current resource (of a type), for export."""
+        ...
+
+
+class ResourceRepository(Protocol):
+    """A store of FHIR resources."""
+
+    def transaction(self) -> AbstractContextManager[ResourceTransaction]:
+        """A read-write transaction (one writer at a time on SQLite)."""
+        ...
+
+    def reading(self) -> AbstractContextManager[ResourceTransaction]:
+        """A read-only transaction."""
+        ...

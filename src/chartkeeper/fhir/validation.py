@@ -1,0 +1,103 @@
+"""Validation on write against the R4 structure (fhir.resources R4B models).
+
+We reuse fhir.resources (pydantic models generated from the StructureDefinitions) rather than
+writing a validator; its errors are turned into OperationOutcome issues whose ``expression``
+points at the element (``Patient.birthDate``, ``Patient.name[0].given``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chartkeeper.core.errors import Issue, InvalidError, NotFoundError
+from chartkeeper.core.ids import is_valid_id
+from chartkeeper.fhir.searchparams import all_resource_types
+
+try:  # the R4B models are the R4-compatible ones in fhir.resources >= 7
+    from fhir.resources.R4B import get_fhir_model_class
+except ImportError:  # pragma: no cover
+    get_fhir_model_class = None
+
+MAX_ISSUES = 20
+NOT_STORED = frozenset({"Parameters", "OperationOutcome", "Bundle"})
+
+
+@cache
+def _model(resource_type: str) -> Any:
+    try:
+        return get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, AttributeError):
+        return None
+
+
+def is_resource_type(resource_type: str) -> bool:
+    """True for an R4 resource type that can be stored (R4B-only types are refused)."""
+    return resource_type in storable_types() and _model(resource_type) is not None
+
+
+@cache
+def storable_types() -> frozenset[str]:
+    """Every R4 resource type (from the R4 Patient CompartmentDefinition, which lists all 145),
+    less those that are never stored on their own."""
+    return frozenset(all_resource_types()) - NOT_STORED
+
+
+def require_resource_type(resource_type: str) -> None:
+    """Raise ``NotFoundError`` for a name that is not an R4 resource type."""
+    if not is_resource_type(resource_type):
+        raise NotFoundError(f"Unknown resource type '{resource_type}'")
+
+
+def element(prefix: str, resource_type: str, name: str) -> str:
+    """The FHIRPath of element ``name`` of a resource at ``prefix`` (default: its type)."""
+    return f"{prefix or resource_type}.{name}"
+
+
+def _path(resource_type: str, location: tuple[Any, ...], prefix: str) -> str:
+    text = prefix or resource_type
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part not in ("function-after", "function-before", "function-wrap"):
+            text += f".{part}"
+    return text
+
+
+def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
+    """Every structural problem of ``resource``; an empty list when it is valid.
+
+    ``prefix`` is the path of the resource itself, e.g. ``Bundle.entry[3].resource`` for an
+    entry; by default the resource type.
+    """
+    if not isinstance(resource, dict):
+        return [Issue("A resource must be a JSON object", (prefix or "$",))]
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str) or not is_resource_type(resource_type):
+        where = element(prefix, "Resource", "resourceType")
+        return [Issue(f"Unknown resourceType {resource_type!r}", (where,))]
+    resource_id = resource.get("id")
+    if resource_id is not None and not (isinstance(resource_id, str) and is_valid_id(resource_id)):
+        where = element(prefix, resource_type, "id")
+        return [Issue("id must be 1-64 characters of A-Z a-z 0-9 - .", (where,))]
+    try:
+        _model(resource_type).model_validate(resource)
+    except ValueError as error:
+        errors = getattr(error, "errors", None)
+        if errors is None:
+            return [Issue(str(error), (prefix or resource_type,))]
+        return [
+            Issue(
+                f"{_path(resource_type, tuple(e['loc']), prefix)}: {e['msg']}",
+                (_path(resource_type, tuple(e["loc"]), prefix),),
+            )
+            for e in errors()[:MAX_ISSUES]
+        ]
+    return []
+
+
+def validate(resource: Any, prefix: str = "") -> None:
+    """Raise ``InvalidError`` listing every structural problem of ``resource``."""
+    issues = validation_issues(resource, prefix)
+    if issues:
+        raise InvalidError(issues[0].diagnostics, issues[0].expression, issues)

@@ -1,0 +1,1 @@
+"""Persistence: the FHIR resource repository on SQLAlchemy Core (SQLite embedded, PostgreSQL)."""

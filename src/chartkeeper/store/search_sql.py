@@ -1,0 +1,217 @@
+"""Compile a parsed ``SearchRequest`` into SQL over the index tables and run it.
+
+Each criterion becomes ``res_id IN (subquery on one index table)``; OR-ed values become OR-ed
+conditions inside the subquery; criteria are AND-ed (http://hl7.org/fhir/R4/search.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from chartkeeper.fhir.repository import SearchPage, StoredResource
+from chartkeeper.fhir.search_request import (
+    CompositeValue,
+    Criterion,
+    ReferenceValue,
+    SearchRequest,
+    SortKey,
+    StringValue,
+)
+from chartkeeper.store import fulltext, schema
+from chartkeeper.store.value_sql import (
+    TABLE_BY_TYPE,
+    composite_condition,
+    date_condition,
+    value_condition,
+)
+
+R = schema.resources
+
+
+class SearchCompiler:
+    """Builds and runs search SQL for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    def run(self, connection: Connection, request: SearchRequest) -> SearchPage:
+        where = self.where(request)
+        total: int | None = None
+        if request.total != "none" or request.summary == "count":
+            count = select(func.count()).select_from(R).where(where)
+            total = int(connection.execute(count).scalar() or 0)
+        if request.summary == "count" or request.count == 0:
+            return SearchPage(matches=[], total=total)
+        query = select(R).where(where).order_by(*self.order_by(request.sort))
+        query = query.limit(request.count).offset(request.offset)
+        matches = [_stored(row) for row in connection.execute(query)]
+        return SearchPage(matches=matches, total=total)
+
+    def where(self, request: SearchRequest) -> ColumnElement[bool]:
+        """The condition on ``resources`` selecting the request's matches."""
+        conditions: list[ColumnElement[bool]] = [R.c.deleted.is_(False)]
+        if request.resource_type:
+            conditions.append(R.c.res_type == request.resource_type)
+        elif request.types:
+            conditions.append(R.c.res_type.in_(request.types))
+        for criterion in request.criteria:
+            conditions.append(self.criterion(request.resource_type, criterion))
+        return and_(*conditions)
+
+    def criterion(self, resource_type: str | None, criterion: Criterion) -> ColumnElement[bool]:
+        """The condition on ``resources`` for one criterion."""
+        if criterion.name == "_id":
+            return self._ids(criterion)
+        if criterion.name == "_lastUpdated":
+            return self._last_updated(criterion)
+        if criterion.param_type == "text":
+            return self._text(criterion)
+        if criterion.has is not None:
+            return R.c.res_id.in_(self._has_ids(resource_type, criterion))
+        ids = self.matching_ids(resource_type, criterion)
+        negate = criterion.modifier == "not" or criterion.missing is True
+        return R.c.res_id.not_in(ids) if negate else R.c.res_id.in_(ids)
+
+    def matching_ids(self, resource_type: str | None, criterion: Criterion) -> Select[Any]:
+        """Ids of resources of ``resource_type`` with index values matching the criterion
+        (for ``:not`` and ``:missing=true`` the ids to exclude)."""
+        table = TABLE_BY_TYPE[criterion.param_type]
+        param = criterion.name
+        if criterion.modifier == "of-type":
+            param = f"{criterion.name}:of-type"
+        base = select(table.c.res_id).where(table.c.param == param)
+        if resource_type:
+            base = base.where(table.c.res_type == resource_type)
+        if criterion.missing is not None:
+            return base
+        if criterion.chain is not None:
+            return base.where(self._chain(table, criterion))
+        alternatives = [self._value(table, criterion, v) for v in criterion.values]
+        return base.where(or_(*alternatives) if alternatives else false())
+
+    def _value(self, table: Any, criterion: Criterion, value: Any) -> ColumnElement[bool]:
+        if isinstance(value, CompositeValue):
+            return composite_condition(table, value)
+        modifier = None if criterion.modifier == "not" else criterion.modifier
+        return value_condition(table, criterion.param_type, modifier, value)
+
+    def _chain(self, table: Any, criterion: Criterion) -> ColumnElement[bool]:
+        chain = criterion.chain
+        assert chain is not None
+        options = [
+            and_(table.c.target_type == t, table.c.target_id.in_(self.chain_ids(t, chain)))
+            for t in criterion.chain_types
+        ]
+        return or_(*options) if options else false()
+
+    def chain_ids(self, resource_type: str, criterion: Criterion) -> Select[Any]:
+        """Ids of ``resource_type`` resources satisfying ``criterion`` (a chained search)."""
+        condition = and_(
+            R.c.res_type == resource_type,
+            R.c.deleted.is_(False),
+            self.criterion(resource_type, criterion),
+        )
+        return select(R.c.res_id).where(condition)
+
+    def _has_ids(self, resource_type: str | None, criterion: Criterion) -> Select[Any]:
+        ref = schema.idx_reference
+        assert criterion.has is not None and criterion.has_type is not None
+        referring = self.chain_ids(criterion.has_type, criterion.has)
+        query = select(ref.c.target_id).where(
+            ref.c.res_type == criterion.has_type,
+            ref.c.param == criterion.has_param,
+            ref.c.res_id.in_(referring),
+        )
+        if resource_type:
+            query = query.where(ref.c.target_type == resource_type)
+        return query
+
+    def _ids(self, criterion: Criterion) -> ColumnElement[bool]:
+        ids = [v.code for v in criterion.values if hasattr(v, "code") and v.code]
+        condition = R.c.res_id.in_(ids)
+        return not_(condition) if criterion.modifier == "not" else condition
+
+    def _last_updated(self, criterion: Criterion) -> ColumnElement[bool]:
+        if criterion.missing is not None:
+            return false() if criterion.missing else true()
+        options = [date_condition(R.c.last_updated, R.c.last_updated, v) for v in criterion.values]
+        return or_(*options) if options else false()
+
+    def _text(self, criterion: Criterion) -> ColumnElement[bool]:
+        column = "narrative" if criterion.name == "_text" else "content"
+        docs = schema.fulltext_docs
+        options = []
+        for value in criterion.values:
+            raw = value.raw if isinstance(value, StringValue) else str(value)
+            condition = fulltext.matching_docs(self.dialect, column, raw)
+            if condition is not None:
+                options.append(condition)
+        if not options:
+            return false()
+        matching = select(docs.c.res_id).where(docs.c.res_type == R.c.res_type, or_(*options))
+        return R.c.res_id.in_(matching)
+
+    def order_by(self, keys: list[SortKey]) -> list[Any]:
+        """ORDER BY terms for ``_sort`` keys, with the id as the final tie-breaker."""
+        terms: list[Any] = []
+        for key in keys:
+            expression = self._sort_expression(key)
+            terms.append(expression.desc() if key.descending else expression.asc())
+        terms.append(R.c.res_id.asc())
+        return terms
+
+    def _sort_expression(self, key: SortKey) -> Any:
+        if key.name == "_id":
+            return R.c.res_id
+        if key.name == "_lastUpdated":
+            return R.c.last_updated
+        param_type = key.param.type if key.param else "string"
+        table = TABLE_BY_TYPE.get(param_type, schema.idx_string)
+        column = {
+            "string": "value",
+            "token": "code",
+            "date": "low",
+            "reference": "target_id",
+            "number": "value",
+            "quantity": "value",
+            "uri": "value",
+        }.get(param_type, "value")
+        aggregate = func.max if key.descending else func.min
+        return (
+            select(aggregate(table.c[column]))
+            .where(
+                table.c.res_type == R.c.res_type,
+                table.c.res_id == R.c.res_id,
+                table.c.param == key.name,
+            )
+            .scalar_subquery()
+        )
+
+
+def _stored(row: Any) -> StoredResource:
+    return StoredResource(
+        resource_type=row.res_type,
+        id=row.res_id,
+        version_id=row.version_id,
+        last_updated=row.last_updated,
+        deleted=bool(row.deleted),
+        body=row.body,
+    )
+
+
+def reference_ids(values: list[ReferenceValue]) -> list[str]:
+    """The ids a list of reference values names (for ``_id``-like shortcuts)."""
+    return [v.target_id for v in values if v.target_id]

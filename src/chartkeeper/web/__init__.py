@@ -1,0 +1,1 @@
+"""HTTP entry point: the FHIR REST API under /fhir and the workbench pages under /."""

@@ -1,0 +1,50 @@
+"""Read and check FHIR request bodies: size limit, media type, JSON syntax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from chartkeeper.core.errors import InvalidError, TooLargeError, UnsupportedMediaError
+
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+PATCH_TYPES = ("application/json-patch+json",)
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def media_type(request: Request) -> str:
+    """The request's media type without parameters, lower-cased."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def raw_body(request: Request, limit: int) -> bytes:
+    """The body, refusing more than ``limit`` bytes with 413 (streamed, never all buffered)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"The request body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(f"The request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, limit: int, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
+    """The parsed JSON body; 415 for another media type, 400 for malformed JSON."""
+    kind = media_type(request)
+    if kind not in accepted:
+        raise UnsupportedMediaError(
+            f"Content-Type must be one of {', '.join(accepted)}, not '{kind or 'none'}'"
+        )
+    data = await raw_body(request, limit)
+    if not data.strip():
+        raise InvalidError("The request body is empty; a JSON resource was expected", ("$",))
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise InvalidError(f"The request body is not valid JSON: {error}", ("$",)) from None

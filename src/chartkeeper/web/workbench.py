@@ -1,0 +1,105 @@
+"""The workbench pages: patient search and the chart, server-rendered with Jinja2."""
+
+from __future__ import annotations
+
+from importlib import resources as package_files
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from chartkeeper.core.errors import ChartkeeperError
+from chartkeeper.fhir.interactions import search
+from chartkeeper.fhir.interactions.context import FhirContext
+from chartkeeper.fhir.interactions.read import found
+from chartkeeper.web.chart_view import SECTIONS, build_chart, human_name
+
+_ROOT = package_files.files("chartkeeper.web")
+_templates = Environment(
+    loader=FileSystemLoader(str(_ROOT.joinpath("templates"))),
+    autoescape=select_autoescape(["html"]),
+)
+_templates.globals["human_name"] = human_name
+SEARCH_FIELDS = (("name", "Name"), ("birthdate", "Birth date"), ("identifier", "MRN or identifier"))
+CSP = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+
+
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page with the security headers every page carries."""
+    html = _templates.get_template(template).render(**context)
+    headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    return HTMLResponse(html, status, headers=headers)
+
+
+def error_page(request: Request, error: ChartkeeperError) -> Response:
+    """An error as a page that says what went wrong and what to do."""
+    return render("error.html", error.status, error=error, title="Something went wrong")
+
+
+def _ctx(request: Request) -> FhirContext:
+    context: FhirContext = request.app.state.services.fhir
+    return context
+
+
+async def home(_request: Request) -> Response:
+    return RedirectResponse("/patients", 302)
+
+
+def _patient_rows(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        e["resource"]
+        for e in bundle.get("entry", [])
+        if e.get("resource", {}).get("resourceType") == "Patient"
+    ]
+
+
+async def patients(request: Request) -> Response:
+    filled = {k: request.query_params.get(k, "").strip() for k, _ in SEARCH_FIELDS}
+    items = [(k, v) for k, v in filled.items() if v]
+    offset = request.query_params.get("offset", "0")
+    items += [("_count", "25"), ("_offset", offset if offset.isdigit() else "0")]
+    items += [("_sort", "family,given")]
+    result = await run_in_threadpool(search.search, _ctx(request), "Patient", items)
+    bundle = result.body or {}
+    return render(
+        "patients.html",
+        title="Find a patient",
+        fields=SEARCH_FIELDS,
+        filled=filled,
+        patients=_patient_rows(bundle),
+        total=bundle.get("total", 0),
+        searched=any(filled.values()),
+    )
+
+
+def _load_chart(ctx: FhirContext, patient_id: str) -> Any:
+    with ctx.repository.reading() as tx:
+        patient = found("Patient", patient_id, tx.read("Patient", patient_id)).resource()
+        resources = [r.resource() for r in tx.compartment(patient_id, None, None)]
+    return build_chart(patient, resources)
+
+
+async def chart(request: Request) -> Response:
+    patient_id = request.path_params["id"]
+    chart_data = await run_in_threadpool(_load_chart, _ctx(request), patient_id)
+    return render(
+        "chart.html",
+        title=f"Chart of {human_name(chart_data.patient)}",
+        chart=chart_data,
+        sections=SECTIONS,
+    )
+
+
+def routes() -> list[BaseRoute]:
+    """The workbench routes and its static files."""
+    static = StaticFiles(directory=str(_ROOT.joinpath("static")))
+    return [
+        Route("/", home),
+        Route("/patients", patients),
+        Route("/patients/{id}", chart),
+        Mount("/static", static, name="static"),
+    ]
