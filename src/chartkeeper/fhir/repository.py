@@ -71,9 +71,14 @@ class ResourceTransaction(Protocol):
         ...
 
     def write(
-        self, stored: StoredResource, index: IndexRows | None, patient_id: str | None
+        self,
+        stored: StoredResource,
+        index: IndexRows | None,
+        patient_id: str | None,
+        replaces: bool = True,
     ) -> StoredResource:
-        """Store a new current version (body None and deleted True for a deletion)."""
+        """Store a new current version (body None and deleted True for a deletion);
+        ``replaces`` is False only when the resource was never stored before."""
         ...
 
     def search(self, request: SearchRequest) -> SearchPage:

@@ -17,6 +17,7 @@ from chartkeeper.store import fulltext, schema
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
 from chartkeeper.store.search_sql import SearchCompiler
+from chartkeeper.store.writes import PendingWrites
 
 R = schema.resources
 H = schema.history
@@ -40,14 +41,17 @@ class SqlTransaction:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._compiler = SearchCompiler(connection.dialect.name)
+        self._pending = PendingWrites()
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        self.flush()
         row = self.connection.execute(
             select(R).where(R.c.res_type == resource_type, R.c.res_id == resource_id)
         ).first()
         return _stored(row) if row else None
 
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
+        self.flush()
         row = self.connection.execute(
             select(H).where(
                 H.c.res_type == resource_type,
@@ -58,7 +62,11 @@ class SqlTransaction:
         return _stored(row) if row else None
 
     def write(
-        self, stored: StoredResource, index: IndexRows | None, patient_id: str | None
+        self,
+        stored: StoredResource,
+        index: IndexRows | None,
+        patient_id: str | None,
+        replaces: bool = True,
     ) -> StoredResource:
         values = {
             "res_type": stored.resource_type,
@@ -69,18 +77,23 @@ class SqlTransaction:
             "patient_id": patient_id,
             "body": stored.body,
         }
-        result = self.connection.execute(H.insert().values(method=stored.method, **values))
-        seq = result.inserted_primary_key[0] if result.inserted_primary_key else 0
-        owner = and_(R.c.res_type == stored.resource_type, R.c.res_id == stored.id)
-        updated = self.connection.execute(R.update().where(owner).values(seq=seq, **values))
-        if updated.rowcount == 0:
-            self.connection.execute(R.insert().values(seq=seq, **values))
-        self._replace_index(stored.resource_type, stored.id, patient_id, index)
+        if replaces:
+            self.flush()
+            self._remove_index(stored.resource_type, stored.id)
+            owner = and_(R.c.res_type == stored.resource_type, R.c.res_id == stored.id)
+            self.connection.execute(R.update().where(owner).values(**values))
+        else:
+            self._pending.add(R, values)
+        self._pending.add(H, {**values, "method": stored.method})
+        if index is not None:
+            self._pending.add_index(stored.resource_type, stored.id, patient_id, index)
         return stored
 
-    def _replace_index(
-        self, resource_type: str, resource_id: str, patient_id: str | None, index: IndexRows | None
-    ) -> None:
+    def flush(self) -> None:
+        """Write buffered rows (before any read, and at commit)."""
+        self._pending.flush(self.connection)
+
+    def _remove_index(self, resource_type: str, resource_id: str) -> None:
         for table in schema.INDEX_TABLES:
             self.connection.execute(
                 table.delete().where(
@@ -88,25 +101,19 @@ class SqlTransaction:
                 )
             )
         fulltext.remove(self.connection, resource_type, resource_id)
-        if index is None:
-            return
-        owner = {"res_type": resource_type, "res_id": resource_id, "patient_id": patient_id}
-        for table, rows in _index_values(index):
-            if rows:
-                self.connection.execute(table.insert(), [{**owner, **row} for row in rows])
-        fulltext.store(
-            self.connection, resource_type, resource_id, patient_id, index.narrative, index.content
-        )
 
     def search(self, request: SearchRequest) -> SearchPage:
+        self.flush()
         return self._compiler.run(self.connection, request)
 
     def include(
         self, matches: list[StoredResource], includes: list[Include], reverse: bool
     ) -> list[StoredResource]:
+        self.flush()
         return resolve_includes(self.connection, matches, includes, reverse)
 
     def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int]:
+        self.flush()
         conditions = []
         if query.resource_type:
             conditions.append(H.c.res_type == query.resource_type)
@@ -126,6 +133,7 @@ class SqlTransaction:
     def compartment(
         self, patient_id: str, types: list[str] | None, since: int | None
     ) -> Iterator[StoredResource]:
+        self.flush()
         conditions = [R.c.patient_id == patient_id, R.c.deleted.is_(False)]
         if types:
             conditions.append(R.c.res_type.in_(types))
@@ -136,6 +144,7 @@ class SqlTransaction:
             yield _stored(row)
 
     def referenced_by_compartment(self, patient_id: str) -> list[StoredResource]:
+        self.flush()
         ref = schema.idx_reference
         targets = (
             select(ref.c.target_type, ref.c.target_id)
@@ -154,6 +163,7 @@ class SqlTransaction:
         return [_stored(row) for row in self.connection.execute(query)]
 
     def iterate(self, resource_type: str | None) -> Iterator[StoredResource]:
+        self.flush()
         query = select(R).where(R.c.deleted.is_(False))
         if resource_type:
             query = query.where(R.c.res_type == resource_type)
@@ -162,35 +172,6 @@ class SqlTransaction:
         )
         for row in result:
             yield _stored(row)
-
-
-def _index_values(index: IndexRows) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """Pair each index table with the rows to insert for it."""
-    return [
-        (schema.idx_string, [{"param": p, "value": v, "exact": e} for p, v, e in index.strings]),
-        (
-            schema.idx_token,
-            [{"param": p, "system": s, "code": c, "text": t} for p, s, c, t in index.tokens],
-        ),
-        (schema.idx_date, [{"param": p, "low": lo, "high": hi} for p, lo, hi in index.dates]),
-        (
-            schema.idx_reference,
-            [
-                {"param": p, "target_type": t, "target_id": i, "url": u}
-                for p, t, i, u in index.references
-            ],
-        ),
-        (schema.idx_number, [{"param": p, "value": v} for p, v in index.numbers]),
-        (
-            schema.idx_quantity,
-            [
-                {"param": p, "value": v, "system": s, "code": c, "unit": u}
-                for p, v, s, c, u in index.quantities
-            ],
-        ),
-        (schema.idx_uri, [{"param": p, "value": v} for p, v in index.uris]),
-        (schema.idx_composite, [vars(c).copy() for c in index.composites]),
-    ]
 
 
 class SqlRepository:
@@ -208,7 +189,9 @@ class SqlRepository:
                     self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn,
                     conn.begin(),
                 ):
-                    yield SqlTransaction(conn)
+                    tx = SqlTransaction(conn)
+                    yield tx
+                    tx.flush()
             except OperationalError as error:
                 if "locked" in str(error).lower() or "busy" in str(error).lower():
                     raise BusyError("The store is busy; retry shortly") from error

@@ -33,7 +33,6 @@ resources = Table(
     Column("res_id", String(64), primary_key=True),
     Column("version_id", Integer, nullable=False),
     Column("last_updated", BigInteger, nullable=False),  # epoch microseconds UTC
-    Column("seq", BigInteger, nullable=False),  # history.seq of the current version
     Column("deleted", Boolean, nullable=False, default=False),
     Column("patient_id", String(64), nullable=True),
     Column("body", Text, nullable=True),  # JSON text as served; NULL when deleted

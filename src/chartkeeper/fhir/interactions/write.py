@@ -54,7 +54,7 @@ def persist(
         body=orjson.dumps(resource).decode(),
         method=method,
     )
-    return tx.write(stored, index, patient_id)
+    return tx.write(stored, index, patient_id, replaces=previous is not None)
 
 
 def persist_deletion(

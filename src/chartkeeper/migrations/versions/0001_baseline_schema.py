@@ -187,7 +187,6 @@ def upgrade() -> None:
         sa.Column("res_id", sa.String(length=64), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("last_updated", sa.BigInteger(), nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("patient_id", sa.String(length=64), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
