@@ -29,6 +29,7 @@ from chartkeeper.fhir.search_request import (
     SearchRequest,
     SortKey,
     StringValue,
+    TokenValue,
 )
 from chartkeeper.store import fulltext, schema
 from chartkeeper.store.value_sql import (
@@ -103,6 +104,11 @@ class SearchCompiler:
         return base.where(or_(*alternatives) if alternatives else false())
 
     def _value(self, table: Any, criterion: Criterion, value: Any) -> ColumnElement[bool]:
+        if criterion.modifier == "of-type" and isinstance(value, CompositeValue):
+            # indexed as system = type system, code = "<type code>|<identifier value>"
+            second = value.second.code if isinstance(value.second, TokenValue) else None
+            combined = TokenValue(value.first.system, f"{value.first.code}|{second}")
+            return value_condition(table, "token", None, combined)
         if isinstance(value, CompositeValue):
             return composite_condition(table, value)
         modifier = None if criterion.modifier == "not" else criterion.modifier
