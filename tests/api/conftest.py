@@ -50,7 +50,9 @@ def put(client: TestClient, path: str, body: Any, **headers: str) -> Any:
     return client.put(path, json=body, headers={**FHIR_JSON, **headers})
 
 
-def patient(family: str = "Smith", given: str = "Anna", birth: str = "1980-02-03", **extra: Any) -> dict[str, Any]:
+def patient(
+    family: str = "Smith", given: str = "Anna", birth: str = "1980-02-03", **extra: Any
+) -> dict[str, Any]:
     """A small valid Patient."""
     return {
         "resourceType": "Patient",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from chartkeeper.core.clock import FixedClock
-from tests.api.conftest import post, put, patient
+from tests.api.conftest import patient, post, put
 
 
 def test_create_assigns_an_id_and_answers_201_with_location_etag_and_last_modified(

@@ -21,32 +21,62 @@ def _ids(client: TestClient, path: str, **params: str) -> list[str]:
     )
 
 
-def _observation(ident: str, subject: str, code: str, value: float, when: str,
-                 unit: str = "mg/dL") -> dict[str, Any]:
+def _observation(
+    ident: str, subject: str, code: str, value: float, when: str, unit: str = "mg/dL"
+) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": ident,
         "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": code, "display": f"Test {code}"}],
-                 "text": f"Test {code}"},
+        "code": {
+            "coding": [{"system": "http://loinc.org", "code": code, "display": f"Test {code}"}],
+            "text": f"Test {code}",
+        },
         "subject": {"reference": subject},
         "effectiveDateTime": when,
-        "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
-                          "code": unit},
+        "valueQuantity": {
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
     }
 
 
 @pytest.fixture
 def chart(client: TestClient, clock: FixedClock) -> TestClient:
     people = [
-        patient(id="p1", family="Müller", given="Zoë", birth="1980-02-03",
-                identifier=[{"system": "urn:mrn", "value": "100",
-                             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}}],
-                telecom=[{"system": "phone", "value": "555-0101"}],
-                address=[{"city": "Springfield", "postalCode": "01234"}]),
+        patient(
+            id="p1",
+            family="Müller",
+            given="Zoë",
+            birth="1980-02-03",
+            identifier=[
+                {
+                    "system": "urn:mrn",
+                    "value": "100",
+                    "type": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                "code": "MR",
+                            }
+                        ]
+                    },
+                }
+            ],
+            telecom=[{"system": "phone", "value": "555-0101"}],
+            address=[{"city": "Springfield", "postalCode": "01234"}],
+        ),
         patient(id="p2", family="Mueller", given="Adam", birth="1980-07-15"),
-        patient(id="p3", family="Smith-Jones", given="Anna", birth="1975",
-                deceasedDateTime="2020-05-01", gender="male"),
+        patient(
+            id="p3",
+            family="Smith-Jones",
+            given="Anna",
+            birth="1975",
+            deceasedDateTime="2020-05-01",
+            gender="male",
+        ),
     ]
     for person in people:
         clock.advance(minutes=1)
@@ -128,8 +158,9 @@ def test_date_time_search_on_observations(chart: TestClient) -> None:
 
 def test_quantity_search(chart: TestClient) -> None:
     assert _ids(chart, "/fhir/Observation", **{"value-quantity": "gt100"}) == ["o2"]
-    assert _ids(chart, "/fhir/Observation",
-                **{"value-quantity": "95|http://unitsofmeasure.org|mg/dL"}) == ["o1"]
+    assert _ids(
+        chart, "/fhir/Observation", **{"value-quantity": "95|http://unitsofmeasure.org|mg/dL"}
+    ) == ["o1"]
     assert _ids(chart, "/fhir/Observation", **{"value-quantity": "le10||%"}) == ["o3"]
 
 
@@ -171,8 +202,13 @@ def test_full_text_content(chart: TestClient) -> None:
 
 
 def test_full_text_narrative(client: TestClient) -> None:
-    body = patient(id="n1", text={"status": "generated",
-                                  "div": '<div xmlns="http://www.w3.org/1999/xhtml">Allergic to <b>penicillin</b></div>'})
+    body = patient(
+        id="n1",
+        text={
+            "status": "generated",
+            "div": '<div xmlns="http://www.w3.org/1999/xhtml">Allergic to <b>penicillin</b></div>',
+        },
+    )
     put(client, "/fhir/Patient/n1", body)
     put(client, "/fhir/Patient/n2", patient(id="n2"))
     assert _ids(client, "/fhir/Patient", _text="penicillin") == ["n1"]
@@ -198,10 +234,14 @@ def test_paging_links_walk_every_match_once(chart: TestClient) -> None:
 
 
 def test_include_and_revinclude(chart: TestClient) -> None:
-    response = chart.get("/fhir/Observation", params={"_id": "o3", "_include": "Observation:subject"})
+    response = chart.get(
+        "/fhir/Observation", params={"_id": "o3", "_include": "Observation:subject"}
+    )
     modes = sorted((e["search"]["mode"], e["resource"]["id"]) for e in response.json()["entry"])
     assert modes == [("include", "p2"), ("match", "o3")]
-    response = chart.get("/fhir/Patient", params={"_id": "p1", "_revinclude": "Observation:subject"})
+    response = chart.get(
+        "/fhir/Patient", params={"_id": "p1", "_revinclude": "Observation:subject"}
+    )
     modes = sorted((e["search"]["mode"], e["resource"]["id"]) for e in response.json()["entry"])
     assert modes == [("include", "o1"), ("include", "o2"), ("match", "p1")]
 

@@ -9,8 +9,13 @@ from starlette.testclient import TestClient
 from tests.api.conftest import patient, post
 
 
-def _entry(resource: dict[str, Any], method: str = "POST", url: str | None = None,
-           full_url: str | None = None, **request: str) -> dict[str, Any]:
+def _entry(
+    resource: dict[str, Any],
+    method: str = "POST",
+    url: str | None = None,
+    full_url: str | None = None,
+    **request: str,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "resource": resource,
         "request": {"method": method, "url": url or resource["resourceType"], **request},
@@ -26,8 +31,12 @@ def _observation(subject: str) -> dict[str, Any]:
         "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
         "subject": {"reference": subject},
-        "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org",
-                          "code": "/min"},
+        "valueQuantity": {
+            "value": 72,
+            "unit": "/min",
+            "system": "http://unitsofmeasure.org",
+            "code": "/min",
+        },
     }
 
 
@@ -97,8 +106,11 @@ def test_a_conditional_reference_without_a_match_fails_the_transaction(client: T
 
 
 def test_transaction_carries_out_deletes_before_creates(client: TestClient) -> None:
-    client.put("/fhir/Patient/p-1", json=patient(id="p-1"),
-               headers={"content-type": "application/fhir+json"})
+    client.put(
+        "/fhir/Patient/p-1",
+        json=patient(id="p-1"),
+        headers={"content-type": "application/fhir+json"},
+    )
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",

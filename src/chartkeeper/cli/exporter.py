@@ -18,7 +18,8 @@ def export_ndjson(services: Services, directory: Path, types: list[str]) -> dict
     handles: dict[str, IO[str]] = {}
     try:
         with services.repository.reading() as tx:
-            for wanted in types or [None]:
+            wanted_types: list[str | None] = list(types) if types else [None]
+            for wanted in wanted_types:
                 for stored in tx.iterate(wanted):
                     kind = stored.resource_type
                     if kind not in handles:

@@ -96,8 +96,10 @@ def demo(ctx: click.Context, patients: int, seed: int) -> None:
     stored = load_demo(services, patients, seed)
     elapsed = time.perf_counter() - started
     settings = services.settings
-    click.echo(f"Demo hospital ready: {stored} resources for {patients} patients "
-               f"(seed {seed}) in {elapsed:.1f} s, stored in {settings.resolved_database_url}")
+    click.echo(
+        f"Demo hospital ready: {stored} resources for {patients} patients "
+        f"(seed {seed}) in {elapsed:.1f} s, stored in {settings.resolved_database_url}"
+    )
     click.echo("All patients are synthetic. Start the server with `chartkeeper serve`, then open")
     click.echo(f"  workbench: {settings.base_url}/patients")
     click.echo(f"  FHIR API:  {settings.base_url}/fhir/metadata")

@@ -46,8 +46,10 @@ def parse_date_range(text: str) -> tuple[int, int]:
     """
     match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
     if not match:
-        raise InvalidError(f"'{text}' is not a valid date (expected YYYY, YYYY-MM, YYYY-MM-DD "
-                           "or YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm))")
+        raise InvalidError(
+            f"'{text}' is not a valid date (expected YYYY, YYYY-MM, YYYY-MM-DD "
+            "or YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm))"
+        )
     parts = match.groupdict()
     try:
         return _range(parts)
@@ -60,8 +62,9 @@ def _range(parts: dict[str, str | None]) -> tuple[int, int]:
     if year < 1:
         raise ValueError("year")
     if parts["month"] is None:
-        start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-        return to_micros(start), to_micros(end) - 1 if year < 9999 else to_micros(end) - 1
+        start = datetime(year, 1, 1, tzinfo=UTC)
+        end = datetime(year, 12, 31, tzinfo=UTC) + timedelta(days=1)
+        return to_micros(start), to_micros(end) - 1
     month = int(parts["month"])
     if parts["day"] is None:
         start = datetime(year, month, 1, tzinfo=UTC)

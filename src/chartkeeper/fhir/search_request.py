@@ -80,8 +80,9 @@ class UriValue:
     value: str
 
 
-SimpleValue = StringValue | TokenValue | ReferenceValue | DateValue | NumberValue
-SimpleValue = SimpleValue | QuantityValue | UriValue
+SimpleValue = (
+    StringValue | TokenValue | ReferenceValue | DateValue | NumberValue | QuantityValue | UriValue
+)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chartkeeper.core.errors import Issue, InvalidError, NotFoundError
+# The R4B models of fhir.resources are the R4-compatible ones (the package root is R5).
+from fhir.resources.R4B import get_fhir_model_class
+
+from chartkeeper.core.errors import InvalidError, Issue, NotFoundError
 from chartkeeper.core.ids import is_valid_id
 from chartkeeper.fhir.searchparams import all_resource_types
-
-try:  # the R4B models are the R4-compatible ones in fhir.resources >= 7
-    from fhir.resources.R4B import get_fhir_model_class
-except ImportError:  # pragma: no cover
-    get_fhir_model_class = None
 
 MAX_ISSUES = 20
 NOT_STORED = frozenset({"Parameters", "OperationOutcome", "Bundle"})

@@ -7,8 +7,9 @@ The one place where the two dialects differ for text search
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, select, table, text
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select, table, text
 from sqlalchemy.sql import literal_column
 
 from chartkeeper.store import schema
@@ -77,10 +78,12 @@ def matching_docs(dialect: str, column: str, query: str) -> ColumnElement[bool] 
     if dialect == "sqlite":
         words = " ".join('"' + t.replace('"', "") + '"' for t in terms) + "*"
         matcher = literal_column("fulltext").op("MATCH")(bindparam(None, f"{column} : ({words})"))
-        rowids = select(literal_column("rowid")).select_from(table("fulltext")).where(matcher)
+        rowids: Select[Any] = (
+            select(literal_column("rowid")).select_from(table("fulltext")).where(matcher)
+        )
         return docs.c.doc_id.in_(rowids)
     ts_query = " & ".join(t.replace("'", "").replace("\\", "") for t in terms) + ":*"
-    tsv = literal_column(f"fulltext_docs.{column}_tsv")
+    tsv: ColumnElement[Any] = literal_column(f"fulltext_docs.{column}_tsv")
     query_value = func.to_tsquery(literal_column("'simple'"), bindparam(None, ts_query))
     condition: ColumnElement[bool] = tsv.op("@@")(query_value)
     return condition

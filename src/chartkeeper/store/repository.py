@@ -154,10 +154,13 @@ class SqlTransaction:
         )
         query = (
             select(R)
-            .join(targets, and_(R.c.res_type == targets.c.target_type,
-                                R.c.res_id == targets.c.target_id))
-            .where(R.c.deleted.is_(False), or_(R.c.patient_id.is_(None),
-                                               R.c.patient_id != patient_id))
+            .join(
+                targets,
+                and_(R.c.res_type == targets.c.target_type, R.c.res_id == targets.c.target_id),
+            )
+            .where(
+                R.c.deleted.is_(False), or_(R.c.patient_id.is_(None), R.c.patient_id != patient_id)
+            )
             .order_by(R.c.res_type, R.c.res_id)
         )
         return [_stored(row) for row in self.connection.execute(query)]

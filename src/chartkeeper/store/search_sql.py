@@ -25,6 +25,7 @@ from chartkeeper.fhir.repository import SearchPage, StoredResource
 from chartkeeper.fhir.search_request import (
     CompositeValue,
     Criterion,
+    DateValue,
     ReferenceValue,
     SearchRequest,
     SortKey,
@@ -153,7 +154,11 @@ class SearchCompiler:
     def _last_updated(self, criterion: Criterion) -> ColumnElement[bool]:
         if criterion.missing is not None:
             return false() if criterion.missing else true()
-        options = [date_condition(R.c.last_updated, R.c.last_updated, v) for v in criterion.values]
+        options = [
+            date_condition(R.c.last_updated, R.c.last_updated, v)
+            for v in criterion.values
+            if isinstance(v, DateValue)
+        ]
         return or_(*options) if options else false()
 
     def _text(self, criterion: Criterion) -> ColumnElement[bool]:

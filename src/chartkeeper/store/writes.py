@@ -35,9 +35,7 @@ class PendingWrites:
             bucket = self.rows.setdefault(table.name, [])
             bucket.extend({**owner, **row} for row in rows)
         if index.narrative or index.content:
-            self.documents.append(
-                {**owner, "narrative": index.narrative, "content": index.content}
-            )
+            self.documents.append({**owner, "narrative": index.narrative, "content": index.content})
 
     def flush(self, connection: Connection) -> None:
         """Insert everything queued, in table order, and empty the buffer."""
@@ -70,7 +68,9 @@ def _insert_documents(connection: Connection, documents: list[dict[str, Any]]) -
         [{k: d[k] for k in ("doc_id", "res_type", "res_id", "patient_id")} for d in numbered],
     )
     connection.execute(
-        text("INSERT INTO fulltext(rowid, narrative, content) VALUES (:doc_id, :narrative, :content)"),
+        text(
+            "INSERT INTO fulltext(rowid, narrative, content) VALUES (:doc_id, :narrative, :content)"
+        ),
         [{k: d[k] for k in ("doc_id", "narrative", "content")} for d in numbered],
     )
 

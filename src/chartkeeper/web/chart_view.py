@@ -118,42 +118,78 @@ def item_for(resource: dict[str, Any]) -> Item:
     reference = f"{kind}/{resource['id']}"
     if kind == "AllergyIntolerance":
         reactions = [
-            concept_text(m) for r in resource.get("reaction") or [] for m in r.get("manifestation") or []
+            concept_text(m)
+            for r in resource.get("reaction") or []
+            for m in r.get("manifestation") or []
         ]
-        return Item(reference, concept_text(resource.get("code")), _date(resource, "recordedDate"),
-                    concept_text(resource.get("clinicalStatus")), ", ".join(reactions),
-                    str(resource.get("criticality", "")))
+        return Item(
+            reference,
+            concept_text(resource.get("code")),
+            _date(resource, "recordedDate"),
+            concept_text(resource.get("clinicalStatus")),
+            ", ".join(reactions),
+            str(resource.get("criticality", "")),
+        )
     if kind == "Condition":
-        return Item(reference, concept_text(resource.get("code")),
-                    _date(resource, "onsetDateTime", "recordedDate"),
-                    concept_text(resource.get("clinicalStatus")))
+        return Item(
+            reference,
+            concept_text(resource.get("code")),
+            _date(resource, "onsetDateTime", "recordedDate"),
+            concept_text(resource.get("clinicalStatus")),
+        )
     if kind in ("MedicationRequest", "MedicationStatement"):
         dosage = (resource.get("dosageInstruction") or resource.get("dosage") or [{}])[0]
-        return Item(reference, concept_text(resource.get("medicationCodeableConcept")),
-                    _date(resource, "authoredOn", "effectiveDateTime"),
-                    str(resource.get("status", "")), str(dosage.get("text", "")))
+        return Item(
+            reference,
+            concept_text(resource.get("medicationCodeableConcept")),
+            _date(resource, "authoredOn", "effectiveDateTime"),
+            str(resource.get("status", "")),
+            str(dosage.get("text", "")),
+        )
     if kind == "Encounter":
         klass = resource.get("class") or {}
         types = ", ".join(concept_text(t) for t in resource.get("type") or [])
-        return Item(reference, types or str(klass.get("display") or klass.get("code", "")),
-                    _date(resource, "period"), str(resource.get("status", "")),
-                    str(klass.get("code", "")))
+        return Item(
+            reference,
+            types or str(klass.get("display") or klass.get("code", "")),
+            _date(resource, "period"),
+            str(resource.get("status", "")),
+            str(klass.get("code", "")),
+        )
     if kind == "Observation":
-        return Item(reference, concept_text(resource.get("code")),
-                    _date(resource, "effectiveDateTime", "issued", "effectivePeriod"),
-                    str(resource.get("status", "")), _value(resource), _flag(resource))
+        return Item(
+            reference,
+            concept_text(resource.get("code")),
+            _date(resource, "effectiveDateTime", "issued", "effectivePeriod"),
+            str(resource.get("status", "")),
+            _value(resource),
+            _flag(resource),
+        )
     if kind == "DocumentReference":
-        return Item(reference, concept_text(resource.get("type")), _date(resource, "date"),
-                    str(resource.get("docStatus") or resource.get("status", "")), "",
-                    "Unsigned" if resource.get("docStatus") == "preliminary" else "",
-                    _note_text(resource))
+        return Item(
+            reference,
+            concept_text(resource.get("type")),
+            _date(resource, "date"),
+            str(resource.get("docStatus") or resource.get("status", "")),
+            "",
+            "Unsigned" if resource.get("docStatus") == "preliminary" else "",
+            _note_text(resource),
+        )
     if kind == "Immunization":
-        return Item(reference, concept_text(resource.get("vaccineCode")),
-                    _date(resource, "occurrenceDateTime"), str(resource.get("status", "")))
-    return Item(reference, concept_text(resource.get("code")),
-                _date(resource, "performedDateTime", "performedPeriod", "effectiveDateTime",
-                      "issued", "date"),
-                str(resource.get("status", "")))
+        return Item(
+            reference,
+            concept_text(resource.get("vaccineCode")),
+            _date(resource, "occurrenceDateTime"),
+            str(resource.get("status", "")),
+        )
+    return Item(
+        reference,
+        concept_text(resource.get("code")),
+        _date(
+            resource, "performedDateTime", "performedPeriod", "effectiveDateTime", "issued", "date"
+        ),
+        str(resource.get("status", "")),
+    )
 
 
 def build_chart(patient: dict[str, Any], resources: list[dict[str, Any]]) -> Chart:

@@ -195,4 +195,3 @@ def routes() -> list[BaseRoute]:
         ("/{type}/{id}", instance, ["GET", "PUT", "PATCH", "DELETE"]),
     ]
     return [Route(path, handler, methods=methods) for path, handler, methods in r]
-

@@ -39,8 +39,9 @@ def _split_url(url: str, where: str) -> tuple[str, str | None, str | None]:
     path = parts.path.strip("/")
     segments = [s for s in path.split("/") if s]
     if not segments:
-        raise InvalidError(f"{where}.request.url '{url}' names no resource type",
-                           (f"{where}.request.url",))
+        raise InvalidError(
+            f"{where}.request.url '{url}' names no resource type", (f"{where}.request.url",)
+        )
     resource_type = segments[0]
     resource_id = segments[1] if len(segments) > 1 else None
     return resource_type, resource_id, parts.query or None
@@ -53,12 +54,15 @@ def parse_entry(index: int, entry: Any) -> EntryRequest:
         raise InvalidError(f"{where} must be a JSON object", (where,))
     request = entry.get("request")
     if not isinstance(request, dict):
-        raise InvalidError(f"{where}.request is required in a batch or transaction",
-                           (f"{where}.request",))
+        raise InvalidError(
+            f"{where}.request is required in a batch or transaction", (f"{where}.request",)
+        )
     method = request.get("method")
     if method not in METHODS:
-        raise InvalidError(f"{where}.request.method must be one of {', '.join(METHODS)}",
-                           (f"{where}.request.method",))
+        raise InvalidError(
+            f"{where}.request.method must be one of {', '.join(METHODS)}",
+            (f"{where}.request.method",),
+        )
     url = request.get("url")
     if not isinstance(url, str) or not url:
         raise InvalidError(f"{where}.request.url is required", (f"{where}.request.url",))
@@ -84,17 +88,20 @@ def parse_entry(index: int, entry: Any) -> EntryRequest:
 def parse_bundle(body: Any) -> tuple[str, list[EntryRequest]]:
     """The Bundle's type (batch or transaction) and its parsed entries."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-        raise InvalidError("POST to the base URL takes a Bundle of type batch or transaction",
-                           ("Bundle",))
+        raise InvalidError(
+            "POST to the base URL takes a Bundle of type batch or transaction", ("Bundle",)
+        )
     bundle_type = body.get("type")
     if bundle_type not in ("batch", "transaction"):
-        raise InvalidError(f"Bundle.type must be batch or transaction, not {bundle_type!r}",
-                           ("Bundle.type",))
+        raise InvalidError(
+            f"Bundle.type must be batch or transaction, not {bundle_type!r}", ("Bundle.type",)
+        )
     entries = body.get("entry") or []
     if not isinstance(entries, list):
         raise InvalidError("Bundle.entry must be an array", ("Bundle.entry",))
-    return bundle_type, [parse_entry(i, e) for i, e in enumerate(entries)] if bundle_type == \
-        "transaction" else [_lenient(i, e) for i, e in enumerate(entries)]
+    return bundle_type, [
+        parse_entry(i, e) for i, e in enumerate(entries)
+    ] if bundle_type == "transaction" else [_lenient(i, e) for i, e in enumerate(entries)]
 
 
 def _lenient(index: int, entry: Any) -> EntryRequest:
@@ -102,5 +109,6 @@ def _lenient(index: int, entry: Any) -> EntryRequest:
     try:
         return parse_entry(index, entry)
     except InvalidError as error:
-        return EntryRequest(index, "INVALID", "", None, None, str(error.message), None,
-                            error, None, None)
+        return EntryRequest(
+            index, "INVALID", "", None, None, str(error.message), None, error, None, None
+        )

@@ -78,7 +78,10 @@ def capability_statement(ctx: FhirContext) -> dict[str, Any]:
         "date": format_instant(ctx.clock.now()),
         "kind": "instance",
         "software": {"name": "chartkeeper", "version": __version__},
-        "implementation": {"description": "chartkeeper FHIR R4 server", "url": ctx.options.base_url},
+        "implementation": {
+            "description": "chartkeeper FHIR R4 server",
+            "url": ctx.options.base_url,
+        },
         "fhirVersion": "4.0.1",
         "format": ["json", "application/fhir+json"],
         "patchFormat": ["application/json-patch+json"],

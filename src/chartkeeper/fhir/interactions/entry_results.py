@@ -72,8 +72,11 @@ def get_entry(ctx: FhirContext, tx: ResourceTransaction, entry: EntryRequest) ->
         request = parse_search(entry.resource_type, items, registry=ctx.registry)
         page = tx.search(request)
         entries = [
-            {"fullUrl": full_url(ctx.options.base_url, m), "resource": m.resource(),
-             "search": {"mode": "match"}}
+            {
+                "fullUrl": full_url(ctx.options.base_url, m),
+                "resource": m.resource(),
+                "search": {"mode": "match"},
+            }
             for m in page.matches
         ]
         result = bundle("searchset", entries, total=page.total)

@@ -151,7 +151,12 @@ def _write(
     prefix = f"{entry.where}.resource"
     if entry.method == "POST":
         stored, created = create_in(
-            ctx, tx, entry.resource_type, entry.resource, entry.if_none_exist, prefix,
+            ctx,
+            tx,
+            entry.resource_type,
+            entry.resource,
+            entry.if_none_exist,
+            prefix,
             assigned_id=ids[entry.index],
         )
         return written_entry(ctx, stored, created, return_resources)

@@ -26,9 +26,13 @@ def update_in(
     """Update inside an open transaction; returns the stored version and whether it is new."""
     body = check_body(resource, resource_type, prefix)
     if not is_valid_id(resource_id):
-        raise InvalidError(f"'{resource_id}' is not a valid resource id", (element(prefix, resource_type, "id"),))
+        raise InvalidError(
+            f"'{resource_id}' is not a valid resource id", (element(prefix, resource_type, "id"),)
+        )
     if "id" not in body:
-        raise InvalidError("The resource must carry its id on update", (element(prefix, resource_type, "id"),))
+        raise InvalidError(
+            "The resource must carry its id on update", (element(prefix, resource_type, "id"),)
+        )
     if body.get("id") != resource_id:
         raise InvalidError(
             f"The resource id '{body.get('id')}' does not match the URL's id '{resource_id}'",

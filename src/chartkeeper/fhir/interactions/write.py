@@ -75,5 +75,5 @@ def persist_deletion(
 
 def _ordered(resource: dict[str, Any]) -> dict[str, Any]:
     """resourceType, id and meta first, as readers expect; the rest in the client's order."""
-    head = {k: resource[k] for k in ("resourceType", "id", "meta") if k in resource}
+    head: dict[str, Any] = {k: resource[k] for k in ("resourceType", "id", "meta") if k in resource}
     return {**head, **{k: v for k, v in resource.items() if k not in head}}

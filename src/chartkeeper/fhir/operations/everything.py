@@ -18,7 +18,9 @@ from chartkeeper.fhir.interactions.read import found
 from chartkeeper.fhir.repository import StoredResource
 
 
-def _options(ctx: FhirContext, items: list[tuple[str, str]]) -> tuple[int | None, list[str], int, int]:
+def _options(
+    ctx: FhirContext, items: list[tuple[str, str]]
+) -> tuple[int | None, list[str], int, int]:
     params = dict(items)
     since = parse_date_range(params["_since"])[0] if params.get("_since") else None
     types = [t for t in params.get("_type", "").split(",") if t]
@@ -35,13 +37,16 @@ def everything(ctx: FhirContext, patient_id: str, items: list[tuple[str, str]]) 
     with ctx.repository.reading() as tx:
         patient = found("Patient", patient_id, tx.read("Patient", patient_id))
         members = [m for m in tx.compartment(patient_id, types or None, since)]
-        if not any(m.resource_type == "Patient" and m.id == patient_id for m in members):
-            if not types or "Patient" in types:
-                members.insert(0, patient)
+        has_patient = any(m.resource_type == "Patient" and m.id == patient_id for m in members)
+        if not has_patient and (not types or "Patient" in types):
+            members.insert(0, patient)
         if not types:
             known = {(m.resource_type, m.id) for m in members}
-            members += [r for r in tx.referenced_by_compartment(patient_id)
-                        if (r.resource_type, r.id) not in known]
+            members += [
+                r
+                for r in tx.referenced_by_compartment(patient_id)
+                if (r.resource_type, r.id) not in known
+            ]
     page = members[offset : offset + count]
     entries: list[dict[str, Any]] = [_entry(ctx, m) for m in page]
     url = f"{ctx.options.base_url}/Patient/{patient_id}/$everything"
