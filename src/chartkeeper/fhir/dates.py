@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from chartkeeper.core.errors import InvalidError
 
 _PATTERN = re.compile(
-    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+    r"^(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2})"
+    r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DAY_MICROS = 86_400_000_000
 
 
 def to_micros(moment: datetime) -> int:
@@ -53,7 +54,7 @@ def parse_date_range(text: str) -> tuple[int, int]:
     parts = match.groupdict()
     try:
         return _range(parts)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidError(f"'{text}' is not a valid date") from None
 
 
@@ -63,17 +64,17 @@ def _range(parts: dict[str, str | None]) -> tuple[int, int]:
         raise ValueError("year")
     if parts["month"] is None:
         start = datetime(year, 1, 1, tzinfo=UTC)
-        end = datetime(year, 12, 31, tzinfo=UTC) + timedelta(days=1)
-        return to_micros(start), to_micros(end) - 1
+        end = datetime(year, 12, 31, tzinfo=UTC)
+        return to_micros(start), to_micros(end) + DAY_MICROS - 1
     month = int(parts["month"])
     if parts["day"] is None:
         start = datetime(year, month, 1, tzinfo=UTC)
         days = calendar.monthrange(year, month)[1]
-        return to_micros(start), to_micros(start + timedelta(days=days)) - 1
+        return to_micros(start), to_micros(start) + days * DAY_MICROS - 1
     day = int(parts["day"])
     if parts["hour"] is None:
         start = datetime(year, month, day, tzinfo=UTC)
-        return to_micros(start), to_micros(start + timedelta(days=1)) - 1
+        return to_micros(start), to_micros(start) + DAY_MICROS - 1
     local = datetime(year, month, day, int(parts["hour"]), int(parts["minute"] or 0), tzinfo=UTC)
     if int(parts["hour"]) > 23:
         raise ValueError("hour")
