@@ -306,7 +306,7 @@ def test_invalid_date_names_the_parameter() -> None:
     assert error.expression == ("birthdate",)
 
 
-@pytest.mark.parametrize("text", ["gt", "9999-12-31", "0001-01-01T00:00+01:00", "٢٠٢٠", "2020-13"])
+@pytest.mark.parametrize("text", ["gt", "0001-01-01T00:00+01:00", "٢٠٢٠", "2020-13"])
 def test_out_of_range_or_malformed_dates_are_invalid(text: str) -> None:
     invalid("Patient", "birthdate", text)
 
