@@ -281,3 +281,20 @@ def test_everything_returns_the_patient_compartment(chart: TestClient) -> None:
 def test_system_search_by_type(chart: TestClient) -> None:
     response = chart.get("/fhir", params={"_type": "Observation", "_summary": "count"})
     assert response.json()["total"] == 3
+
+
+def test_paging_stays_consistent_while_others_write(chart: TestClient) -> None:
+    """Keyset paging: an insert before the cursor or a delete behind it shifts nothing."""
+    first = chart.get("/fhir/Patient", params={"_count": "2", "_sort": "birthdate"}).json()
+    assert [e["resource"]["id"] for e in first["entry"]] == ["p3", "p1"]
+    put(chart, "/fhir/Patient/p0", patient(id="p0", birth="1970-01-01"))
+    chart.delete("/fhir/Patient/p3")
+    next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    second = chart.get(next_url.replace("http://127.0.0.1:8000", "")).json()
+    assert [e["resource"]["id"] for e in second["entry"]] == ["p2"]
+
+
+def test_a_forged_page_cursor_is_400(chart: TestClient) -> None:
+    response = chart.get("/fhir/Patient", params={"_cursor": "bm90IGEgY3Vyc29y"})
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["_cursor"]

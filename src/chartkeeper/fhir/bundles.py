@@ -19,21 +19,32 @@ def full_url(base: str, stored: StoredResource) -> str:
 
 
 def page_links(
-    url: str, items: list[tuple[str, str]], offset: int, count: int, total: int | None, shown: int
+    url: str,
+    items: list[tuple[str, str]],
+    offset: int,
+    count: int,
+    next_cursor: str | None = None,
+    more: bool = False,
 ) -> list[dict[str, str]]:
-    """``self``, ``first``, ``previous`` and ``next`` links for offset paging."""
-    kept = [(k, v) for k, v in items if k not in ("_offset", "_count", "_getpagesoffset")]
+    """``self``, ``first``, ``previous`` (offset paging) and ``next`` links.
 
-    def link(relation: str, start: int) -> dict[str, str]:
-        query = urlencode([*kept, ("_count", str(count)), ("_offset", str(start))])
+    ``next`` carries a keyset ``_cursor`` when given, else the next ``_offset`` when ``more``.
+    """
+    paging = ("_offset", "_count", "_getpagesoffset", "_cursor")
+    kept = [(k, v) for k, v in items if k not in paging]
+
+    def link(relation: str, *position: tuple[str, str]) -> dict[str, str]:
+        query = urlencode([*kept, ("_count", str(count)), *position])
         return {"relation": relation, "url": f"{url}?{query}"}
 
-    links = [link("self", offset), link("first", 0)]
-    if offset > 0:
-        links.append(link("previous", max(0, offset - count)))
-    more = shown == count and (total is None or offset + count < total)
-    if more and count > 0:
-        links.append(link("next", offset + count))
+    current = [(k, v) for k, v in items if k in ("_offset", "_cursor")]
+    links = [link("self", *current), link("first")]
+    if offset > 0 and not any(k == "_cursor" for k, _ in items):
+        links.append(link("previous", ("_offset", str(max(0, offset - count)))))
+    if next_cursor is not None:
+        links.append(link("next", ("_cursor", next_cursor)))
+    elif more and count > 0:
+        links.append(link("next", ("_offset", str(offset + count))))
     return links
 
 

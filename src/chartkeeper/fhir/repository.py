@@ -45,6 +45,8 @@ class SearchPage:
     matches: list[StoredResource]
     total: int | None
     included: list[StoredResource] = field(default_factory=list)
+    #: the position after the last match (sort values then id), when a page may follow
+    next_cursor: list[Any] | None = None
 
 
 @dataclass(frozen=True)

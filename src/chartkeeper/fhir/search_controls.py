@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from chartkeeper.core.errors import InvalidError, Issue
 from chartkeeper.fhir.search_request import Include, SearchRequest, SortKey
@@ -204,6 +208,32 @@ def _type(query: QueryState, name: str, modifier: str | None, value: str) -> Non
             query.request.types.append(kind)
 
 
+def _cursor(query: QueryState, name: str, modifier: str | None, value: str) -> None:
+    """Our paging links carry the last match's sort key (keyset paging), so pages stay
+    consistent while others write: no match is skipped or repeated."""
+    _no_modifier(name, modifier)
+    _once(query, "_cursor", name)
+    query.request.cursor = decode_cursor(value)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """The opaque ``_cursor`` text of a page position."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> list[Any]:
+    """The page position in a ``_cursor``; InvalidError when it was not made by us."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, binascii.Error):
+        raise bad_value("_cursor", value, "not a page cursor made by this server") from None
+    if not isinstance(decoded, list) or not decoded or not isinstance(decoded[-1], str):
+        raise bad_value("_cursor", value, "not a page cursor made by this server")
+    if not all(v is None or isinstance(v, str | int | float) for v in decoded):
+        raise bad_value("_cursor", value, "not a page cursor made by this server")
+    return decoded
+
+
 def _ignore(query: QueryState, name: str, modifier: str | None, value: str) -> None:
     """``_format`` is handled by content negotiation and ``_pretty`` by the renderer."""
 
@@ -212,6 +242,7 @@ CONTROLS: dict[str, Control] = {
     "_count": _count,
     "_offset": _offset,
     "_getpagesoffset": _offset,
+    "_cursor": _cursor,
     "_sort": _sort,
     "_include": _include,
     "_revinclude": _revinclude,

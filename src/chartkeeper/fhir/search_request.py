@@ -8,6 +8,7 @@ ranges (http://hl7.org/fhir/R4/search.html#prefix).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from chartkeeper.core.errors import Issue
 from chartkeeper.fhir.searchparams import SearchParamDef
@@ -156,4 +157,6 @@ class SearchRequest:
     elements: list[str] = field(default_factory=list)
     total: str | None = None  # none, estimate, accurate
     types: list[str] = field(default_factory=list)  # _type on a system search
+    #: keyset page cursor: the sort values and id of the last match of the previous page
+    cursor: list[Any] | None = None
     warnings: list[Issue] = field(default_factory=list)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     true,
 )
 
+from chartkeeper.core.errors import InvalidError
 from chartkeeper.fhir.repository import SearchPage, StoredResource
 from chartkeeper.fhir.search_request import (
     CompositeValue,
@@ -57,10 +58,22 @@ class SearchCompiler:
             total = int(connection.execute(count).scalar() or 0)
         if request.summary == "count" or request.count == 0:
             return SearchPage(matches=[], total=total)
-        query = select(R).where(where).order_by(*self.order_by(request.sort))
-        query = query.limit(request.count).offset(request.offset)
-        matches = [_stored(row) for row in connection.execute(query)]
-        return SearchPage(matches=matches, total=total)
+        keys = [(self._sort_expression(k), k.descending) for k in request.sort]
+        columns = [expression.label(f"sort_{n}") for n, (expression, _) in enumerate(keys)]
+        query = select(R, *columns).where(where)
+        if request.cursor is not None:
+            query = query.where(after(keys, _checked_cursor(request.cursor, len(keys))))
+        else:
+            query = query.offset(request.offset)
+        query = query.order_by(*self.order_by(keys)).limit(request.count)
+        rows = connection.execute(query).all()
+        matches = [_stored(row) for row in rows]
+        page = SearchPage(matches=matches, total=total)
+        if rows and request.count is not None and len(rows) == request.count:
+            last = rows[-1]
+            page.next_cursor = [getattr(last, f"sort_{n}") for n in range(len(keys))]
+            page.next_cursor.append(last.res_id)
+        return page
 
     def where(self, request: SearchRequest) -> ColumnElement[bool]:
         """The condition on ``resources`` selecting the request's matches."""
@@ -175,12 +188,9 @@ class SearchCompiler:
         matching = select(docs.c.res_id).where(docs.c.res_type == R.c.res_type, or_(*options))
         return R.c.res_id.in_(matching)
 
-    def order_by(self, keys: list[SortKey]) -> list[Any]:
-        """ORDER BY terms for ``_sort`` keys, with the id as the final tie-breaker."""
-        terms: list[Any] = []
-        for key in keys:
-            expression = self._sort_expression(key)
-            terms.append(expression.desc() if key.descending else expression.asc())
+    def order_by(self, keys: list[tuple[Any, bool]]) -> list[Any]:
+        """ORDER BY terms for ``_sort`` keys (missing values last), then the id."""
+        terms = [(e.desc() if descending else e.asc()).nulls_last() for e, descending in keys]
         terms.append(R.c.res_id.asc())
         return terms
 
@@ -226,3 +236,24 @@ def _stored(row: Any) -> StoredResource:
 def reference_ids(values: list[ReferenceValue]) -> list[str]:
     """The ids a list of reference values names (for ``_id``-like shortcuts)."""
     return [v.target_id for v in values if v.target_id]
+
+
+def _checked_cursor(cursor: list[Any], keys: int) -> list[Any]:
+    if len(cursor) != keys + 1:
+        raise InvalidError("The page cursor does not fit this search's _sort; start again")
+    return cursor
+
+
+def after(keys: list[tuple[Any, bool]], cursor: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``cursor`` in the order of ``keys`` then id (keyset paging).
+
+    Missing sort values sort last in both directions, matching ``order_by``.
+    """
+    if not keys:
+        return R.c.res_id > cursor[-1]  # type: ignore[no-any-return]
+    (expression, descending), value = keys[0], cursor[0]
+    rest = after(keys[1:], cursor[1:])
+    if value is None:
+        return and_(expression.is_(None), rest)
+    beyond = expression < value if descending else expression > value
+    return or_(beyond, expression.is_(None), and_(expression == value, rest))

@@ -41,6 +41,6 @@ def history(
     base = ctx.options.base_url
     path = "/".join(p for p in (resource_type, resource_id) if p)
     url = f"{base}/{path}/_history" if path else f"{base}/_history"
-    links = page_links(url, items, offset, count, total, len(versions))
+    links = page_links(url, items, offset, count, more=offset + len(versions) < total)
     entries = [history_entry(base, v) for v in versions]
     return Result(200, body=bundle("history", entries, total=total, link=links))

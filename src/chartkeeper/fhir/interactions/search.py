@@ -9,6 +9,7 @@ import orjson
 from chartkeeper.fhir.bundles import bundle, full_url, outcome_entry, page_links
 from chartkeeper.fhir.interactions.context import FhirContext, Result
 from chartkeeper.fhir.repository import SearchPage, StoredResource
+from chartkeeper.fhir.search_controls import encode_cursor
 from chartkeeper.fhir.search_parser import parse_search
 from chartkeeper.fhir.search_request import SearchRequest
 from chartkeeper.fhir.summary import shape
@@ -63,7 +64,8 @@ def search(
     base = ctx.options.base_url
     url = f"{base}/{resource_type}" if resource_type else base
     count = request.count if request.count is not None else ctx.options.default_page_size
-    links = page_links(url, items, request.offset, count, page.total, len(page.matches))
+    cursor = encode_cursor(page.next_cursor) if page.next_cursor is not None else None
+    links = page_links(url, items, request.offset, count, next_cursor=cursor)
     extra: dict[str, Any] = {"link": links}
     if page.total is not None:
         extra = {"total": page.total, **extra}

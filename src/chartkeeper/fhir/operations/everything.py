@@ -50,7 +50,8 @@ def everything(ctx: FhirContext, patient_id: str, items: list[tuple[str, str]]) 
     page = members[offset : offset + count]
     entries: list[dict[str, Any]] = [_entry(ctx, m) for m in page]
     url = f"{ctx.options.base_url}/Patient/{patient_id}/$everything"
-    links = page_links(url, items, offset, count, len(members), len(page))
+    more = offset + len(page) < len(members)
+    links = page_links(url, items, offset, count, more=more)
     return Result(200, body=bundle("searchset", entries, total=len(members), link=links))
 
 
