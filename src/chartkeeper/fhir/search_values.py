@@ -290,3 +290,13 @@ _PARSERS: dict[str, Callable[[str, ValueSpec], object]] = {
 
 #: The types a composite's second component may have (modifiers never apply to it).
 _COMPONENT_PARSERS = {k: v for k, v in _PARSERS.items() if k not in ("composite", "text")}
+
+
+def is_searchable(param: SearchParamDef, registry: SearchParamRegistry) -> bool:
+    """True when searches on ``param`` are answered (the CapabilityStatement lists only these)."""
+    if param.type == "special":
+        return False
+    if param.type != "composite":
+        return True
+    types = component_types(param, registry)
+    return len(types) == 2 and types[0] == "token" and types[1] in _COMPONENT_PARSERS

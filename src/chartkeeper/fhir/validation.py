@@ -31,14 +31,19 @@ def _model(resource_type: str) -> Any:
 
 def is_resource_type(resource_type: str) -> bool:
     """True for an R4 resource type that can be stored (R4B-only types are refused)."""
-    return resource_type in storable_types() and _model(resource_type) is not None
+    return resource_type in storable_types()
 
 
 @cache
 def storable_types() -> frozenset[str]:
-    """Every R4 resource type (from the R4 Patient CompartmentDefinition, which lists all 145),
-    less those that are never stored on their own."""
-    return frozenset(all_resource_types()) - NOT_STORED
+    """Every R4 resource type (from the R4 Patient CompartmentDefinition, which lists all 145)
+    that has a validating model, less those that are never stored on their own.
+
+    18 R4 types (MedicinalProduct*, Substance* details, *EvidenceSynthesis) were replaced in
+    R4B and have no model in fhir.resources; they are refused rather than stored unvalidated.
+    """
+    known = {t for t in all_resource_types() if _model(t) is not None}
+    return frozenset(known - NOT_STORED)
 
 
 def require_resource_type(resource_type: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from chartkeeper import __version__
 from chartkeeper.core.clock import format_instant
 from chartkeeper.fhir.interactions.context import FhirContext, Result
+from chartkeeper.fhir.search_values import is_searchable
 from chartkeeper.fhir.searchparams import SearchParamRegistry
 from chartkeeper.fhir.validation import storable_types
 
@@ -40,6 +41,8 @@ def search_params(registry: SearchParamRegistry, resource_type: str) -> list[dic
         if code in UNSEARCHABLE or (definition.type == "special" and code not in SPECIAL_PARAMS):
             continue
         if not definition.expression and code not in SPECIAL_PARAMS and code != "_id":
+            continue
+        if code not in SPECIAL_PARAMS and not is_searchable(definition, registry):
             continue
         params.append({"name": code, "definition": definition.url, "type": definition.type})
     return params
