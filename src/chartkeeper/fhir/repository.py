@@ -68,6 +68,11 @@ class ResourceTransaction(Protocol):
         """The current version (possibly a deletion marker), or None if never stored."""
         ...
 
+    def prefetch(self, keys: list[tuple[str, str]]) -> None:
+        """Load the current versions of many (type, id) pairs at once, so that the reads of a
+        Bundle's entries that follow need no round trip each."""
+        ...
+
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         """A specific version, or None."""
         ...

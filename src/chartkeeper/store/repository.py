@@ -13,7 +13,7 @@ from chartkeeper.core.errors import BusyError
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.fhir.repository import HistoryQuery, SearchPage, StoredResource
 from chartkeeper.fhir.search_request import Include, SearchRequest
-from chartkeeper.store import fulltext, schema
+from chartkeeper.store import schema
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
 from chartkeeper.store.search_sql import SearchCompiler
@@ -42,13 +42,34 @@ class SqlTransaction:
         self.connection = connection
         self._compiler = SearchCompiler(connection.dialect.name)
         self._pending = PendingWrites()
+        #: current versions known without asking the database (prefetched or written here)
+        self._known: dict[tuple[str, str], StoredResource | None] = {}
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        key = (resource_type, resource_id)
+        if key in self._known:
+            return self._known[key]
         self.flush()
         row = self.connection.execute(
             select(R).where(R.c.res_type == resource_type, R.c.res_id == resource_id)
         ).first()
         return _stored(row) if row else None
+
+    def prefetch(self, keys: list[tuple[str, str]]) -> None:
+        """Read the current versions of many resources in one query (for a Bundle's PUTs)."""
+        wanted = [k for k in keys if k not in self._known]
+        self.flush()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for key in chunk:
+                self._known[key] = None
+            by_type: dict[str, list[str]] = {}
+            for resource_type, resource_id in chunk:
+                by_type.setdefault(resource_type, []).append(resource_id)
+            for resource_type, ids in by_type.items():
+                query = select(R).where(R.c.res_type == resource_type, R.c.res_id.in_(ids))
+                for row in self.connection.execute(query):
+                    self._known[(row.res_type, row.res_id)] = _stored(row)
 
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         self.flush()
@@ -78,29 +99,18 @@ class SqlTransaction:
             "body": stored.body,
         }
         if replaces:
-            self.flush()
-            self._remove_index(stored.resource_type, stored.id)
-            owner = and_(R.c.res_type == stored.resource_type, R.c.res_id == stored.id)
-            self.connection.execute(R.update().where(owner).values(**values))
+            self._pending.replace(self.connection, values)
         else:
             self._pending.add(R, values)
         self._pending.add(H, {**values, "method": stored.method})
         if index is not None:
             self._pending.add_index(stored.resource_type, stored.id, patient_id, index)
+        self._known[(stored.resource_type, stored.id)] = stored
         return stored
 
     def flush(self) -> None:
         """Write buffered rows (before any read, and at commit)."""
         self._pending.flush(self.connection)
-
-    def _remove_index(self, resource_type: str, resource_id: str) -> None:
-        for table in schema.INDEX_TABLES:
-            self.connection.execute(
-                table.delete().where(
-                    table.c.res_type == resource_type, table.c.res_id == resource_id
-                )
-            )
-        fulltext.remove(self.connection, resource_type, resource_id)
 
     def search(self, request: SearchRequest) -> SearchPage:
         self.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import Connection, Table, bindparam, func, select, text
 
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.store import schema
@@ -22,9 +22,26 @@ class PendingWrites:
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    #: resources whose old index rows must go, and their new ``resources`` values
+    replaced: list[dict[str, Any]] = field(default_factory=list)
+    keys: set[tuple[str, str]] = field(default_factory=set)
+
+    def replace(self, connection: Connection, values: dict[str, Any]) -> None:
+        """Queue the update of an existing resource (its old index rows are dropped first).
+
+        A resource already written in this buffer is flushed first, so its earlier rows are
+        in the database when the delete runs.
+        """
+        key = (values["res_type"], values["res_id"])
+        if key in self.keys:
+            self.flush(connection)
+        self.replaced.append(values)
+        self.keys.add(key)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
         self.rows.setdefault(table.name, []).append(row)
+        if table is schema.resources:
+            self.keys.add((row["res_type"], row["res_id"]))
 
     def add_index(
         self, resource_type: str, resource_id: str, patient_id: str | None, index: IndexRows
@@ -38,7 +55,11 @@ class PendingWrites:
             self.documents.append({**owner, "narrative": index.narrative, "content": index.content})
 
     def flush(self, connection: Connection) -> None:
-        """Insert everything queued, in table order, and empty the buffer."""
+        """Apply everything queued (deletions and updates first) and empty the buffer."""
+        if self.replaced:
+            _replace(connection, self.replaced)
+            self.replaced = []
+        self.keys = set()
         for table in (schema.resources, schema.history, *schema.INDEX_TABLES):
             rows = self.rows.pop(table.name, None)
             if rows:
@@ -46,6 +67,50 @@ class PendingWrites:
         if self.documents:
             _insert_documents(connection, self.documents)
             self.documents = []
+
+
+def _replace(connection: Connection, replaced: list[dict[str, Any]]) -> None:
+    owners = [{"t": v["res_type"], "i": v["res_id"]} for v in replaced]
+    for table in schema.INDEX_TABLES:
+        connection.execute(
+            table.delete().where(
+                table.c.res_type == bindparam("t"), table.c.res_id == bindparam("i")
+            ),
+            owners,
+        )
+    docs = schema.fulltext_docs
+    if connection.dialect.name == "sqlite":
+        connection.execute(
+            text(
+                "DELETE FROM fulltext WHERE rowid IN (SELECT doc_id FROM fulltext_docs "
+                "WHERE res_type = :t AND res_id = :i)"
+            ),
+            owners,
+        )
+    connection.execute(
+        docs.delete().where(docs.c.res_type == bindparam("t"), docs.c.res_id == bindparam("i")),
+        owners,
+    )
+    resources = schema.resources
+    connection.execute(
+        resources.update()
+        .where(resources.c.res_type == bindparam("t"), resources.c.res_id == bindparam("i"))
+        .values(
+            version_id=bindparam("version_id"),
+            last_updated=bindparam("last_updated"),
+            deleted=bindparam("deleted"),
+            patient_id=bindparam("patient_id"),
+            body=bindparam("body"),
+        ),
+        [
+            {
+                **{k: v for k, v in values.items() if k not in ("res_type", "res_id")},
+                "t": values["res_type"],
+                "i": values["res_id"],
+            }
+            for values in replaced
+        ],
+    )
 
 
 def _insert_documents(connection: Connection, documents: list[dict[str, Any]]) -> None:

@@ -70,6 +70,7 @@ def _transaction(
             for entry in entries:
                 current = entry
                 require_resource_type(entry.resource_type)
+            tx.prefetch(_targets(entries))
             ids = _assign_ids(ctx, tx, entries)
             mapping = _mapping(entries, ids)
             for entry in sorted(entries, key=lambda e: ORDER[e.method]):
@@ -124,6 +125,15 @@ def _assign_ids(
                 given = entry.resource.get("id") if isinstance(entry.resource, dict) else None
                 ids[entry.index] = given if isinstance(given, str) else new_id()
     return ids
+
+
+def _targets(entries: list[EntryRequest]) -> list[tuple[str, str]]:
+    """The resources that entries name by id (their current versions will be read)."""
+    return [
+        (e.resource_type, e.resource_id)
+        for e in entries
+        if e.resource_id and e.method in ("PUT", "PATCH", "DELETE")
+    ]
 
 
 def _mapping(entries: list[EntryRequest], ids: dict[int, str]) -> dict[str, str]:
