@@ -298,3 +298,9 @@ def test_a_forged_page_cursor_is_400(chart: TestClient) -> None:
     response = chart.get("/fhir/Patient", params={"_cursor": "bm90IGEgY3Vyc29y"})
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["_cursor"]
+
+
+def test_a_last_full_page_has_no_next_link(chart: TestClient) -> None:
+    page = chart.get("/fhir/Patient", params={"_count": "3"}).json()
+    assert len(page["entry"]) == 3
+    assert [link["relation"] for link in page["link"]] == ["self", "first"]

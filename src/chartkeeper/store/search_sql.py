@@ -65,12 +65,12 @@ class SearchCompiler:
             query = query.where(after(keys, _checked_cursor(request.cursor, len(keys))))
         else:
             query = query.offset(request.offset)
-        query = query.order_by(*self.order_by(keys)).limit(request.count)
-        rows = connection.execute(query).all()
-        matches = [_stored(row) for row in rows]
-        page = SearchPage(matches=matches, total=total)
-        if rows and request.count is not None and len(rows) == request.count:
-            last = rows[-1]
+        limit = None if request.count is None else request.count + 1  # one more: is there a next?
+        rows = connection.execute(query.order_by(*self.order_by(keys)).limit(limit)).all()
+        shown = rows if request.count is None else rows[: request.count]
+        page = SearchPage(matches=[_stored(row) for row in shown], total=total)
+        if len(rows) > len(shown):
+            last = shown[-1]
             page.next_cursor = [getattr(last, f"sort_{n}") for n in range(len(keys))]
             page.next_cursor.append(last.res_id)
         return page
