@@ -39,6 +39,7 @@ class Chart:
     patient: dict[str, Any]
     sections: dict[str, list[Item]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    code_status: Item | None = None
 
 
 def concept_text(concept: Any) -> str:
@@ -112,84 +113,125 @@ def _note_text(document: dict[str, Any]) -> str:
     return ""
 
 
-def item_for(resource: dict[str, Any]) -> Item:
-    """The chart line of one resource."""
-    kind = resource["resourceType"]
-    reference = f"{kind}/{resource['id']}"
-    if kind == "AllergyIntolerance":
-        reactions = [
-            concept_text(m)
-            for r in resource.get("reaction") or []
-            for m in r.get("manifestation") or []
-        ]
-        return Item(
-            reference,
-            concept_text(resource.get("code")),
-            _date(resource, "recordedDate"),
-            concept_text(resource.get("clinicalStatus")),
-            ", ".join(reactions),
-            str(resource.get("criticality", "")),
-        )
-    if kind == "Condition":
-        return Item(
-            reference,
-            concept_text(resource.get("code")),
-            _date(resource, "onsetDateTime", "recordedDate"),
-            concept_text(resource.get("clinicalStatus")),
-        )
-    if kind in ("MedicationRequest", "MedicationStatement"):
-        dosage = (resource.get("dosageInstruction") or resource.get("dosage") or [{}])[0]
-        return Item(
-            reference,
-            concept_text(resource.get("medicationCodeableConcept")),
-            _date(resource, "authoredOn", "effectiveDateTime"),
-            str(resource.get("status", "")),
-            str(dosage.get("text", "")),
-        )
-    if kind == "Encounter":
-        klass = resource.get("class") or {}
-        types = ", ".join(concept_text(t) for t in resource.get("type") or [])
-        return Item(
-            reference,
-            types or str(klass.get("display") or klass.get("code", "")),
-            _date(resource, "period"),
-            str(resource.get("status", "")),
-            str(klass.get("code", "")),
-        )
-    if kind == "Observation":
-        return Item(
-            reference,
-            concept_text(resource.get("code")),
-            _date(resource, "effectiveDateTime", "issued", "effectivePeriod"),
-            str(resource.get("status", "")),
-            _value(resource),
-            _flag(resource),
-        )
-    if kind == "DocumentReference":
-        return Item(
-            reference,
-            concept_text(resource.get("type")),
-            _date(resource, "date"),
-            str(resource.get("docStatus") or resource.get("status", "")),
-            "",
-            "Unsigned" if resource.get("docStatus") == "preliminary" else "",
-            _note_text(resource),
-        )
-    if kind == "Immunization":
-        return Item(
-            reference,
-            concept_text(resource.get("vaccineCode")),
-            _date(resource, "occurrenceDateTime"),
-            str(resource.get("status", "")),
-        )
+def _allergy(resource: dict[str, Any], reference: str) -> Item:
+    reactions = [
+        concept_text(m)
+        for r in resource.get("reaction") or []
+        for m in r.get("manifestation") or []
+    ]
+    critical = resource.get("criticality") == "high"
     return Item(
         reference,
         concept_text(resource.get("code")),
-        _date(
-            resource, "performedDateTime", "performedPeriod", "effectiveDateTime", "issued", "date"
-        ),
+        _date(resource, "recordedDate"),
+        concept_text(resource.get("clinicalStatus")),
+        ", ".join(reactions),
+        "High criticality" if critical else "",
+    )
+
+
+def _condition(resource: dict[str, Any], reference: str) -> Item:
+    return Item(
+        reference,
+        concept_text(resource.get("code")),
+        _date(resource, "onsetDateTime", "recordedDate"),
+        concept_text(resource.get("clinicalStatus")),
+    )
+
+
+def _medication(resource: dict[str, Any], reference: str) -> Item:
+    dosage = (resource.get("dosageInstruction") or resource.get("dosage") or [{}])[0]
+    return Item(
+        reference,
+        concept_text(resource.get("medicationCodeableConcept")),
+        _date(resource, "authoredOn", "effectiveDateTime"),
+        str(resource.get("status", "")),
+        str(dosage.get("text", "")),
+    )
+
+
+def _encounter(resource: dict[str, Any], reference: str) -> Item:
+    klass = resource.get("class") or {}
+    types = ", ".join(concept_text(t) for t in resource.get("type") or [])
+    return Item(
+        reference,
+        types or str(klass.get("display") or klass.get("code", "")),
+        _date(resource, "period"),
+        str(resource.get("status", "")),
+        str(klass.get("code", "")),
+    )
+
+
+def _observation(resource: dict[str, Any], reference: str) -> Item:
+    return Item(
+        reference,
+        concept_text(resource.get("code")),
+        _date(resource, "effectiveDateTime", "issued", "effectivePeriod"),
+        str(resource.get("status", "")),
+        _value(resource),
+        _flag(resource),
+    )
+
+
+def _document(resource: dict[str, Any], reference: str) -> Item:
+    unsigned = resource.get("docStatus") == "preliminary"
+    return Item(
+        reference,
+        concept_text(resource.get("type")),
+        _date(resource, "date"),
+        str(resource.get("docStatus") or resource.get("status", "")),
+        "",
+        "Unsigned" if unsigned else "",
+        _note_text(resource),
+    )
+
+
+def _immunization(resource: dict[str, Any], reference: str) -> Item:
+    return Item(
+        reference,
+        concept_text(resource.get("vaccineCode")),
+        _date(resource, "occurrenceDateTime"),
         str(resource.get("status", "")),
     )
+
+
+def _other(resource: dict[str, Any], reference: str) -> Item:
+    when = _date(
+        resource, "performedDateTime", "performedPeriod", "effectiveDateTime", "issued", "date"
+    )
+    return Item(
+        reference, concept_text(resource.get("code")), when, str(resource.get("status", ""))
+    )
+
+
+ITEM_BUILDERS = {
+    "AllergyIntolerance": _allergy,
+    "Condition": _condition,
+    "MedicationRequest": _medication,
+    "MedicationStatement": _medication,
+    "Encounter": _encounter,
+    "Observation": _observation,
+    "DocumentReference": _document,
+    "Immunization": _immunization,
+}
+
+
+def item_for(resource: dict[str, Any]) -> Item:
+    """The chart line of one resource."""
+    kind = resource["resourceType"]
+    builder = ITEM_BUILDERS.get(kind, _other)
+    return builder(resource, f"{kind}/{resource['id']}")
+
+
+#: LOINC 100822-6 "Cardiopulmonary resuscitation orders" carries the code status.
+CODE_STATUS_CODES = {"100822-6"}
+
+
+def _is_code_status(resource: dict[str, Any]) -> bool:
+    if resource.get("resourceType") != "Observation":
+        return False
+    codings = (resource.get("code") or {}).get("coding") or []
+    return any(c.get("code") in CODE_STATUS_CODES for c in codings)
 
 
 def build_chart(patient: dict[str, Any], resources: list[dict[str, Any]]) -> Chart:
@@ -198,6 +240,11 @@ def build_chart(patient: dict[str, Any], resources: list[dict[str, Any]]) -> Cha
     section_of = {t: key for key, _, types in SECTIONS for t in types}
     for resource in resources:
         kind = resource["resourceType"]
+        if _is_code_status(resource):
+            candidate = item_for(resource)
+            if chart.code_status is None or candidate.date > chart.code_status.date:
+                chart.code_status = candidate
+            continue
         chart.counts[kind] = chart.counts.get(kind, 0) + 1
         if kind in section_of:
             chart.sections[section_of[kind]].append(item_for(resource))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources as package_files
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +26,7 @@ _templates = Environment(
 )
 _templates.globals["human_name"] = human_name
 SEARCH_FIELDS = (("name", "Name"), ("birthdate", "Birth date"), ("identifier", "MRN or identifier"))
+PAGE_SIZE = 25
 CSP = "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
 
 
@@ -60,20 +62,34 @@ def _patient_rows(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 async def patients(request: Request) -> Response:
     filled = {k: request.query_params.get(k, "").strip() for k, _ in SEARCH_FIELDS}
     items = [(k, v) for k, v in filled.items() if v]
-    offset = request.query_params.get("offset", "0")
-    items += [("_count", "25"), ("_offset", offset if offset.isdigit() else "0")]
-    items += [("_sort", "family,given")]
+    raw_offset = request.query_params.get("offset", "0")
+    offset = int(raw_offset) if raw_offset.isdigit() and len(raw_offset) < 10 else 0
+    items += [("_count", str(PAGE_SIZE)), ("_offset", str(offset)), ("_sort", "family,given")]
     result = await run_in_threadpool(search.search, _ctx(request), "Patient", items)
     bundle = result.body or {}
+    total = int(bundle.get("total", 0))
+    rows = _patient_rows(bundle)
+    pager = {
+        "first": offset + 1 if rows else 0,
+        "last": offset + len(rows),
+        "previous": _page_url(filled, offset - PAGE_SIZE) if offset > 0 else None,
+        "next": _page_url(filled, offset + PAGE_SIZE) if offset + len(rows) < total else None,
+    }
     return render(
         "patients.html",
         title="Find a patient",
         fields=SEARCH_FIELDS,
         filled=filled,
-        patients=_patient_rows(bundle),
-        total=bundle.get("total", 0),
+        patients=rows,
+        total=total,
         searched=any(filled.values()),
+        pager=pager,
     )
+
+
+def _page_url(filled: dict[str, str], offset: int) -> str:
+    query = urlencode([*((k, v) for k, v in filled.items() if v), ("offset", max(0, offset))])
+    return f"/patients?{query}"
 
 
 def _load_chart(ctx: FhirContext, patient_id: str) -> Any:

@@ -35,7 +35,12 @@ class EntryRequest:
 
 
 def _split_url(url: str, where: str) -> tuple[str, str | None, str | None]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. 'http://[abc': an unterminated IPv6 host
+        raise InvalidError(
+            f"{where}.request.url '{url}' is not a valid URL: {error}", (f"{where}.request.url",)
+        ) from None
     path = parts.path.strip("/")
     segments = [s for s in path.split("/") if s]
     if not segments:
@@ -70,6 +75,11 @@ def parse_entry(index: int, entry: Any) -> EntryRequest:
     resource = entry.get("resource")
     if method in ("POST", "PUT") and not isinstance(resource, dict):
         raise InvalidError(f"{where}.resource is required for {method}", (f"{where}.resource",))
+    for key in ("ifMatch", "ifNoneExist"):
+        if not isinstance(request.get(key), str | None):
+            raise InvalidError(
+                f"{where}.request.{key} must be a string", (f"{where}.request.{key}",)
+            )
     full_url = entry.get("fullUrl")
     return EntryRequest(
         index=index,

@@ -14,8 +14,11 @@ def _int(items: dict[str, str], name: str, default: int) -> int:
     raw = items.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
-        raise InvalidError(f"{name} must be a non-negative integer, not '{raw}'", (name,))
+    # ASCII digits only (str.isdigit() also takes '²', which int() refuses), and few enough
+    # that the value fits a SQL bigint.
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > 18:
+        message = f"{name} must be a non-negative integer below 10^18, not '{raw[:40]}'"
+        raise InvalidError(message, (name,))
     return int(raw)
 
 

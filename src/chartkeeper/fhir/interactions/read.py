@@ -29,8 +29,9 @@ def read(ctx: FhirContext, resource_type: str, resource_id: str) -> Result:
 def vread(ctx: FhirContext, resource_type: str, resource_id: str, version: str) -> Result:
     """One version by number; a deleted version answers 410."""
     require_resource_type(resource_type)
-    if not version.isdigit():
-        raise NotFoundError(f"{resource_type}/{resource_id} has no version '{version}'")
+    # ASCII digits that fit a SQL bigint: str.isdigit() also takes '²', which int() refuses.
+    if not (version.isascii() and version.isdigit()) or len(version.lstrip("0")) > 18:
+        raise NotFoundError(f"{resource_type}/{resource_id} has no version '{version[:40]}'")
     with ctx.repository.reading() as tx:
         stored = tx.vread(resource_type, resource_id, int(version))
     if stored is None:

@@ -25,8 +25,10 @@ def _options(
     since = parse_date_range(params["_since"])[0] if params.get("_since") else None
     types = [t for t in params.get("_type", "").split(",") if t]
     for name in ("_count", "_offset"):
-        if params.get(name) and not params[name].isdigit():
-            raise InvalidError(f"{name} must be a non-negative integer", (name,))
+        value = params.get(name)
+        # ASCII digits only (int() refuses '²', which str.isdigit() takes), and a sane length.
+        if value and (not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > 18):
+            raise InvalidError(f"{name} must be a non-negative integer below 10^18", (name,))
     count = min(int(params.get("_count") or 1000), ctx.options.max_page_size * 10)
     return since, types, count, int(params.get("_offset") or 0)
 

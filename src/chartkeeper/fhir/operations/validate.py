@@ -16,7 +16,10 @@ from chartkeeper.fhir.validation import require_resource_type, validation_issues
 
 def _resource(body: Any) -> Any:
     if isinstance(body, dict) and body.get("resourceType") == "Parameters":
-        for parameter in body.get("parameter") or []:
+        parameters = body.get("parameter") or []
+        if not isinstance(parameters, list):
+            raise InvalidError("Parameters.parameter must be an array", ("Parameters.parameter",))
+        for parameter in parameters:
             if isinstance(parameter, dict) and parameter.get("name") == "resource":
                 return parameter.get("resource")
         raise InvalidError("Parameters for $validate must carry a 'resource' parameter")
