@@ -304,3 +304,22 @@ def test_a_last_full_page_has_no_next_link(chart: TestClient) -> None:
     page = chart.get("/fhir/Patient", params={"_count": "3"}).json()
     assert len(page["entry"]) == 3
     assert [link["relation"] for link in page["link"]] == ["self", "first"]
+
+
+def test_content_search_finds_words_inside_text_notes(client: TestClient) -> None:
+    note = {
+        "resourceType": "DocumentReference",
+        "id": "note-1",
+        "status": "current",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain",
+                    "data": "UHQgYy9vIFNPQiB4M2QsIGRlbmllcyBDUC4=",  # "Pt c/o SOB x3d, denies CP."
+                }
+            }
+        ],
+    }
+    put(client, "/fhir/DocumentReference/note-1", note)
+    assert _ids(client, "/fhir/DocumentReference", _content="sob") == ["note-1"]
+    assert _ids(client, "/fhir/DocumentReference", _content="headache") == []

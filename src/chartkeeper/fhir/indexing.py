@@ -7,6 +7,8 @@ describes for each (#string, #token, #date, #reference, #number, #quantity, #uri
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 from collections.abc import Callable
@@ -392,10 +394,32 @@ def content(resource: dict[str, Any]) -> str:
     return " ".join(dict.fromkeys(found))
 
 
+#: Inline text attachments up to this size are searchable (clinical notes are small).
+MAX_ATTACHMENT_TEXT = 200_000
+
+
+def attachment_text(attachment: dict[str, Any]) -> str | None:
+    """The text of an inline ``text/*`` Attachment (a clinical note), so that ``_content``
+    and chart search find words in notes; None for other attachments."""
+    kind = attachment.get("contentType")
+    data = attachment.get("data")
+    if not (isinstance(kind, str) and kind.startswith("text/") and isinstance(data, str)):
+        return None
+    if len(data) > MAX_ATTACHMENT_TEXT:
+        return None
+    try:
+        return base64.b64decode(data, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _collect_strings(node: Any, found: list[str]) -> None:
     if isinstance(node, str):
         found.append(node)
     elif isinstance(node, dict):
+        text = attachment_text(node) if "data" in node else None
+        if text:
+            found.append(text)
         for key, value in node.items():
             if key not in _NOT_CONTENT:
                 _collect_strings(value, found)

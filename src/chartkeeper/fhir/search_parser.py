@@ -61,6 +61,8 @@ def parse_search(
     for name, value in items:
         if value == "":
             continue  # an empty value is ignored, as HAPI does
+        if "\x00" in value:  # no stored string holds one (and PostgreSQL cannot compare it)
+            raise bad_value(name, value.replace("\x00", "\\0"), "NUL characters are not allowed")
         _parse_item(query, name, value)
     return request
 

@@ -7,6 +7,7 @@ points at the element (``Patient.birthDate``, ``Patient.name[0].given``).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -85,6 +86,8 @@ def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
         return [Issue("id must be 1-64 characters of A-Z a-z 0-9 - .", (where,))]
     try:
         _model(resource_type).model_validate(resource)
+    except RecursionError:  # the models validate nested elements recursively
+        return [Issue("The resource is nested too deeply", (prefix or resource_type,))]
     except ValueError as error:
         errors = getattr(error, "errors", None)
         if errors is None:
@@ -96,7 +99,28 @@ def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
             )
             for e in errors()[:MAX_ISSUES]
         ]
-    return []
+    return _control_characters(resource, resource_type, prefix)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control_characters(resource: dict[str, Any], resource_type: str, prefix: str) -> list[Issue]:
+    """datatypes.html#string: no character below U+0020 but tab, CR and LF (the models let
+    them through, and PostgreSQL cannot store NUL at all)."""
+    issues: list[Issue] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), resource)]
+    while stack and len(issues) < MAX_ISSUES:
+        location, node = stack.pop()
+        if isinstance(node, str) and _CONTROL.search(node):
+            where = _path(resource_type, location, prefix)
+            message = f"{where}: strings may not contain control characters (below U+0020)"
+            issues.append(Issue(message, (where,)))
+        elif isinstance(node, dict):
+            stack.extend(((*location, k), v) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*location, i), v) for i, v in reversed(list(enumerate(node))))
+    return issues
 
 
 def validate(resource: Any, prefix: str = "") -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, Row, and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from chartkeeper.core.errors import BusyError
+from chartkeeper.core.ids import is_valid_id
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.fhir.repository import HistoryQuery, SearchPage, StoredResource
 from chartkeeper.fhir.search_request import Include, SearchRequest
@@ -46,6 +47,8 @@ class SqlTransaction:
         self._known: dict[tuple[str, str], StoredResource | None] = {}
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        if not is_valid_id(resource_id):
+            return None  # never stored, as writes check ids (and PostgreSQL refuses a NUL)
         key = (resource_type, resource_id)
         if key in self._known:
             return self._known[key]
@@ -57,7 +60,7 @@ class SqlTransaction:
 
     def prefetch(self, keys: list[tuple[str, str]]) -> None:
         """Read the current versions of many resources in one query (for a Bundle's PUTs)."""
-        wanted = [k for k in keys if k not in self._known]
+        wanted = [k for k in keys if k not in self._known and is_valid_id(k[1])]
         self.flush()
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -72,6 +75,8 @@ class SqlTransaction:
                     self._known[(row.res_type, row.res_id)] = _stored(row)
 
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
+        if not is_valid_id(resource_id):
+            return None  # see read()
         self.flush()
         row = self.connection.execute(
             select(H).where(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Any
+
+from chartkeeper.fhir.indexing import attachment_text
 
 SECTIONS = (
     ("allergies", "Allergies", ("AllergyIntolerance",)),
@@ -104,12 +104,9 @@ def _flag(observation: dict[str, Any]) -> str:
 
 def _note_text(document: dict[str, Any]) -> str:
     for content in document.get("content") or []:
-        attachment = content.get("attachment") or {}
-        if attachment.get("data") and str(attachment.get("contentType", "")).startswith("text"):
-            try:
-                return base64.b64decode(attachment["data"]).decode("utf-8", errors="replace")
-            except (binascii.Error, ValueError):
-                return ""
+        text = attachment_text(content.get("attachment") or {})
+        if text:
+            return text
     return ""
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from chartkeeper.core.errors import ChartkeeperError, InvalidError
+from chartkeeper.core.errors import ChartkeeperError, InvalidError, PreconditionFailedError
 from chartkeeper.core.ids import new_id
 from chartkeeper.fhir.bundles import bundle
 from chartkeeper.fhir.interactions import conditional
@@ -119,6 +119,12 @@ def _assign_ids(
             ids[entry.index] = entry.resource_id
         elif entry.method == "PUT" and entry.query:
             found = conditional.matches(ctx, tx, entry.resource_type, entry.query)
+            if len(found) > 1:  # as PUT [type]?criteria alone (http.html#cond-update)
+                raise PreconditionFailedError(
+                    f"{entry.where}: conditional update criteria '{entry.query}' match more "
+                    f"than one {entry.resource_type}",
+                    (f"{entry.where}.request.url",),
+                )
             if len(found) == 1:
                 ids[entry.index] = found[0].id
             elif not found:
