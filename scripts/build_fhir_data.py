@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT.parent / "shared" / "data" / "fhir-r4"
+SOURCE_NOTE = "HL7 FHIR R4 4.0.1 search-parameters.json (CC0)"
 TARGET = ROOT / "src" / "chartkeeper" / "fhir" / "data"
 
 
@@ -41,14 +42,19 @@ def main() -> int:
     params = [compact(e["resource"]) for e in bundle["entry"]]
     TARGET.mkdir(parents=True, exist_ok=True)
     (TARGET / "search-parameters.json").write_text(
-        json.dumps({"source": "HL7 FHIR R4 4.0.1 search-parameters.json (CC0)", "parameters": params},
-                   separators=(",", ":"))
+        json.dumps(
+            {"source": SOURCE_NOTE, "parameters": params},
+            separators=(",", ":"),
+        )
     )
     compartment = json.loads((SOURCE / "compartmentdefinition-patient.json").read_text())
     links = {r["code"]: r.get("param", []) for r in compartment["resource"]}
     (TARGET / "patient-compartment.json").write_text(
-        json.dumps({"source": "HL7 FHIR R4 4.0.1 CompartmentDefinition/patient (CC0)",
-                    "resources": links}, indent=0, sort_keys=True)
+        json.dumps(
+            {"source": "HL7 FHIR R4 4.0.1 CompartmentDefinition/patient (CC0)", "resources": links},
+            indent=0,
+            sort_keys=True,
+        )
     )
     print(f"wrote {len(params)} search parameters, {len(links)} compartment entries")
     return 0

@@ -53,7 +53,8 @@ def _counts(database_url: str) -> list[tuple[int, int]]:
             text(
                 "SELECT t.code, count(DISTINCT o.res_id) FROM idx_token t "
                 "LEFT JOIN idx_reference o ON o.target_id = t.res_id "
-                "AND o.res_type = 'Observation' AND o.param = 'subject' WHERE t.res_type = 'Patient' AND t.param = 'identifier' "
+                "AND o.res_type = 'Observation' AND o.param = 'subject' "
+                "WHERE t.res_type = 'Patient' AND t.param = 'identifier' "
                 "GROUP BY t.code"
             )
         ).all()

@@ -49,6 +49,7 @@ def _batch_entry(ctx: FhirContext, entry: EntryRequest, return_resources: bool) 
         assert isinstance(entry.resource, ChartkeeperError)
         return error_entry(entry.resource)
     try:
+        require_resource_type(entry.resource_type)  # as a transaction does, before any query
         if entry.method in ("GET", "HEAD"):
             with ctx.repository.reading() as tx:
                 return get_entry(ctx, tx, entry)
