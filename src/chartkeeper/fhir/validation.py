@@ -68,6 +68,12 @@ def _path(resource_type: str, location: tuple[Any, ...], prefix: str) -> str:
     return text
 
 
+def _message(error: dict[str, Any]) -> str:
+    """pydantic's message without its prefix; never the offending value (it may be PHI)."""
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
     """Every structural problem of ``resource``; an empty list when it is valid.
 
@@ -94,7 +100,7 @@ def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
             return [Issue(str(error), (prefix or resource_type,))]
         return [
             Issue(
-                f"{_path(resource_type, tuple(e['loc']), prefix)}: {e['msg']}",
+                f"{_path(resource_type, tuple(e['loc']), prefix)}: {_message(e)}",
                 (_path(resource_type, tuple(e["loc"]), prefix),),
             )
             for e in errors()[:MAX_ISSUES]
