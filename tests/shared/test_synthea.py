@@ -49,11 +49,11 @@ def _bundles(parts: list[Path]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def loaded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Services, list[dict[str, str]], list[str]]]:
     if not (SYNTHEA / "manifest.csv").is_file():
         pytest.skip("../shared/data/synthea is not present")
-    database_url: str = request.getfixturevalue("module_database_url")
+    database_url = module_database_url
     parts = sorted(SYNTHEA.glob("synthea_r4_part*.tar.xz"))
     if make_url(database_url).get_backend_name() != "sqlite":
         parts = parts[:1]  # PostgreSQL runs one part (104 patients) to keep CI short

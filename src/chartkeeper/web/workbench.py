@@ -63,7 +63,9 @@ async def patients(request: Request) -> Response:
     filled = {k: request.query_params.get(k, "").strip() for k, _ in SEARCH_FIELDS}
     items = [(k, v) for k, v in filled.items() if v]
     raw_offset = request.query_params.get("offset", "0")
-    offset = int(raw_offset) if raw_offset.isdigit() and len(raw_offset) < 10 else 0
+    # isascii(): str.isdigit() also takes '²', which int() refuses
+    usable = raw_offset.isascii() and raw_offset.isdigit() and len(raw_offset) < 10
+    offset = int(raw_offset) if usable else 0
     items += [("_count", str(PAGE_SIZE)), ("_offset", str(offset)), ("_sort", "family,given")]
     result = await run_in_threadpool(search.search, _ctx(request), "Patient", items)
     bundle = result.body or {}

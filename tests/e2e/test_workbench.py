@@ -1,0 +1,74 @@
+"""The workbench in a real browser against a real server: find a patient, open the chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_find_a_patient_and_open_the_chart(
+    live_server: str, page: Any, screenshot_dir: Path
+) -> None:
+    page.goto(f"{live_server}/")
+    assert page.title() == "Find a patient · chartkeeper"
+    total_heading = page.locator("#results-heading").inner_text()
+    assert total_heading.endswith("patients")
+    first_link = page.locator("table tbody tr td a").first
+    name = first_link.inner_text()
+    family = name.split(",")[0]
+    page.get_by_label("Name").fill(family)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/patients?name=*")
+    assert page.locator("table tbody tr").count() >= 1
+    page.screenshot(path=str(screenshot_dir / "patients.png"), full_page=True)
+    page.get_by_role("link", name=name).first.click()
+    page.wait_for_url("**/patients/*")
+    assert page.locator("h1").inner_text() == name
+    for section in (
+        "Demographics",
+        "Allergies",
+        "Problems",
+        "Medications",
+        "Encounters",
+        "Results",
+        "Notes",
+    ):
+        assert page.get_by_role("heading", name=section).count() == 1, section
+    page.screenshot(path=str(screenshot_dir / "chart.png"), full_page=True)
+
+
+def test_every_chart_line_links_to_its_fhir_source(live_server: str, page: Any) -> None:
+    page.goto(f"{live_server}/patients")
+    page.locator("table tbody tr td a").first.click()
+    page.wait_for_url("**/patients/*")
+    source = page.locator("#encounters table a").first
+    href = source.get_attribute("href")
+    assert href is not None and href.startswith("/fhir/Encounter/")
+    response = page.request.get(f"{live_server}{href}")
+    assert response.status == 200
+    assert response.json()["resourceType"] == "Encounter"
+
+
+def test_an_unknown_chart_says_what_went_wrong(live_server: str, page: Any) -> None:
+    response = page.goto(f"{live_server}/patients/no-such-patient")
+    assert response is not None and response.status == 404
+    assert "Patient/no-such-patient is not known" in page.locator("main").inner_text()
+    assert page.get_by_role("link", name="search for the patient again").count() == 1
+
+
+def test_pages_are_accessible_basics(live_server: str, page: Any) -> None:
+    """Labels on every input, one h1, lang set, table headers scoped (WCAG 2.1 AA basics)."""
+    page.goto(f"{live_server}/patients")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").count() == 1
+    for field in page.locator("input").all():
+        field_id = field.get_attribute("id")
+        assert page.locator(f"label[for='{field_id}']").count() == 1
+    headers = page.locator("th").all()
+    assert headers and all(h.get_attribute("scope") == "col" for h in headers)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
