@@ -148,8 +148,8 @@ ensure_running() {
 
     if pg_ctl_ status >/dev/null 2>&1; then
         # Running (or a stale postmaster.pid whose PID was reused): trust it only if it answers.
-        local i
-        for i in $(seq 1 10); do
+        local _
+        for _ in $(seq 1 10); do
             is_ready && return 0
             sleep 1
         done

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-BUNDLES = 30
+BUNDLES = 60
 OBSERVATIONS = 150
 
 
@@ -58,8 +58,10 @@ def _counts(database_url: str) -> list[tuple[int, int]]:
                 "GROUP BY t.code"
             )
         ).all()
-        history = conn.execute(text("SELECT count(*) FROM history")).scalar()
-        current = conn.execute(text("SELECT count(*) FROM resources")).scalar()
+        # one statement, so one snapshot even under READ COMMITTED
+        history, current = conn.execute(
+            text("SELECT (SELECT count(*) FROM history), (SELECT count(*) FROM resources)")
+        ).one()
     engine.dispose()
     assert history == current
     return [(int(count), 1) for _code, count in rows]
