@@ -106,3 +106,18 @@ def test_unknown_search_parameters_are_refused_under_strict_handling(client: Tes
         "/fhir/Patient", params={"shoe-size": "42"}, headers={"prefer": "handling=strict"}
     )
     assert response.status_code == 400
+
+
+def test_a_reference_to_a_type_the_element_does_not_allow_is_400(client: TestClient) -> None:
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "pulse"},
+        "subject": {"reference": "Condition/1"},
+    }
+    response = post(client, "/fhir/Observation", observation)
+    assert response.status_code == 400
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["Observation.subject"]
+    assert issue["diagnostics"].startswith("Observation.subject refers to a Condition resource")
+    assert _count(client) == 0

@@ -16,6 +16,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from chartkeeper.core.errors import InvalidError, Issue, NotFoundError
 from chartkeeper.core.ids import is_valid_id
+from chartkeeper.fhir.reference_targets import reference_target_issues
 from chartkeeper.fhir.searchparams import all_resource_types
 
 MAX_ISSUES = 20
@@ -105,7 +106,9 @@ def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
             )
             for e in errors()[:MAX_ISSUES]
         ]
-    return _control_characters(resource, resource_type, prefix)
+    return _control_characters(resource, resource_type, prefix) or reference_target_issues(
+        resource, prefix
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
