@@ -323,3 +323,17 @@ def test_content_search_finds_words_inside_text_notes(client: TestClient) -> Non
     put(client, "/fhir/DocumentReference/note-1", note)
     assert _ids(client, "/fhir/DocumentReference", _content="sob") == ["note-1"]
     assert _ids(client, "/fhir/DocumentReference", _content="headache") == []
+
+
+def test_summary_true_keeps_only_summary_elements(client: TestClient) -> None:
+    body = patient(
+        id="s1",
+        maritalStatus={"text": "Married"},
+        text={"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'},
+    )
+    put(client, "/fhir/Patient/s1", body)
+    resource = client.get("/fhir/Patient", params={"_summary": "true"}).json()["entry"][0][
+        "resource"
+    ]
+    assert "name" in resource and "birthDate" in resource
+    assert "maritalStatus" not in resource and "text" not in resource

@@ -8,24 +8,15 @@ of the summary elements: without text, contained and large narrative-like elemen
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
 
 ALWAYS = ("resourceType", "id", "meta")
 SUBSETTED = {
     "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
     "code": "SUBSETTED",
-}
-#: Elements never in the summary view of any resource (not marked isSummary in R4).
-NOT_IN_SUMMARY = {
-    "text",
-    "contained",
-    "extension",
-    "modifierExtension",
-    "note",
-    "content",
-    "presentedForm",
-    "section",
-    "data",
 }
 MANDATORY_FOR_TEXT = ("status", "code", "subject", "patient", "intent", "class", "type")
 
@@ -47,6 +38,22 @@ def shape(resource: dict[str, Any], summary: str | None, elements: list[str]) ->
         keep = {*ALWAYS, "text", *MANDATORY_FOR_TEXT}
         return _mark({k: v for k, v in resource.items() if k in keep})
     if summary == "true":
-        return _mark({k: v for k, v in resource.items() if k not in NOT_IN_SUMMARY})
+        keep = {*ALWAYS, *summary_elements(str(resource.get("resourceType")))}
+        return _mark({k: v for k, v in resource.items() if k in keep})
     keep = {*ALWAYS, *elements}
     return _mark({k: v for k, v in resource.items() if k in keep})
+
+
+@cache
+def summary_elements(resource_type: str) -> frozenset[str]:
+    """The top-level JSON keys of ``resource_type`` that are summary elements."""
+    try:
+        model = get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, AttributeError):
+        return frozenset()
+    keys = set()
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("summary_element_property"):
+            keys.add(field.alias or name)
+    return frozenset(keys)
