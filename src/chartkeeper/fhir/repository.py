@@ -16,6 +16,7 @@ import orjson
 
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.fhir.search_request import Include, SearchRequest
+from chartkeeper.fhir.visibility import Visibility
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class HistoryQuery:
     at: int | None = None
     count: int = 20
     offset: int = 0
+    visibility: Visibility | None = None
 
 
 class ResourceTransaction(Protocol):
@@ -93,7 +95,11 @@ class ResourceTransaction(Protocol):
         ...
 
     def include(
-        self, matches: list[StoredResource], includes: list[Include], reverse: bool
+        self,
+        matches: list[StoredResource],
+        includes: list[Include],
+        reverse: bool,
+        visibility: Visibility | None = None,
     ) -> list[StoredResource]:
         """The resources ``_include``/``_revinclude`` add to ``matches``."""
         ...
@@ -103,16 +109,24 @@ class ResourceTransaction(Protocol):
         ...
 
     def compartment(
-        self, patient_id: str, types: list[str] | None, since: int | None
+        self,
+        patient_id: str,
+        types: list[str] | None,
+        since: int | None,
+        visibility: Visibility | None = None,
     ) -> Iterator[StoredResource]:
         """Every current resource in a Patient's compartment."""
         ...
 
-    def referenced_by_compartment(self, patient_id: str) -> list[StoredResource]:
+    def referenced_by_compartment(
+        self, patient_id: str, visibility: Visibility | None = None
+    ) -> list[StoredResource]:
         """Current resources that the Patient's compartment refers to (practitioners...)."""
         ...
 
-    def iterate(self, resource_type: str | None) -> Iterator[StoredResource]:
+    def iterate(
+        self, resource_type: str | None, visibility: Visibility | None = None
+    ) -> Iterator[StoredResource]:
         """Every current resource (of a type), for export."""
         ...
 

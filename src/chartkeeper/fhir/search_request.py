@@ -12,6 +12,7 @@ from typing import Any
 
 from chartkeeper.core.errors import Issue
 from chartkeeper.fhir.searchparams import SearchParamDef
+from chartkeeper.fhir.visibility import Visibility
 
 
 @dataclass(frozen=True)
@@ -159,4 +160,6 @@ class SearchRequest:
     types: list[str] = field(default_factory=list)  # _type on a system search
     #: keyset page cursor: the sort values and id of the last match of the previous page
     cursor: list[Any] | None = None
+    #: what the caller may see (set by the access-control layer, never from the query)
+    visibility: Visibility | None = None
     warnings: list[Issue] = field(default_factory=list)

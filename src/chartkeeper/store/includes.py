@@ -8,7 +8,9 @@ from sqlalchemy import Connection, and_, or_, select
 
 from chartkeeper.fhir.repository import StoredResource
 from chartkeeper.fhir.search_request import Include
+from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import schema
+from chartkeeper.store.visibility_sql import visible
 
 R = schema.resources
 REF = schema.idx_reference
@@ -27,7 +29,10 @@ def _stored(row: Any) -> StoredResource:
 
 
 def _forward(
-    connection: Connection, sources: list[StoredResource], include: Include
+    connection: Connection,
+    sources: list[StoredResource],
+    include: Include,
+    visibility: Visibility | None,
 ) -> list[StoredResource]:
     ids = [s.id for s in sources if s.resource_type == include.source_type]
     if not ids:
@@ -40,11 +45,14 @@ def _forward(
     if include.target_type:
         refs = refs.where(REF.c.target_type == include.target_type)
     pairs = {(row.target_type, row.target_id) for row in connection.execute(refs)}
-    return _fetch(connection, pairs)
+    return _fetch(connection, pairs, visibility)
 
 
 def _reverse(
-    connection: Connection, targets: list[StoredResource], include: Include
+    connection: Connection,
+    targets: list[StoredResource],
+    include: Include,
+    visibility: Visibility | None,
 ) -> list[StoredResource]:
     if not targets:
         return []
@@ -55,24 +63,33 @@ def _reverse(
     if include.param != "*":
         refs = refs.where(REF.c.param == include.param)
     pairs = {(include.source_type, row.res_id) for row in connection.execute(refs)}
-    return _fetch(connection, pairs)
+    return _fetch(connection, pairs, visibility)
 
 
-def _fetch(connection: Connection, pairs: set[tuple[str, str]]) -> list[StoredResource]:
+def _fetch(
+    connection: Connection, pairs: set[tuple[str, str]], visibility: Visibility | None
+) -> list[StoredResource]:
     found: list[StoredResource] = []
     by_type: dict[str, list[str]] = {}
     for resource_type, resource_id in pairs:
         by_type.setdefault(resource_type, []).append(resource_id)
     for resource_type, ids in sorted(by_type.items()):
         query = select(R).where(
-            R.c.res_type == resource_type, R.c.res_id.in_(ids), R.c.deleted.is_(False)
+            R.c.res_type == resource_type,
+            R.c.res_id.in_(ids),
+            R.c.deleted.is_(False),
+            visible(R, visibility),
         )
         found.extend(_stored(row) for row in connection.execute(query.order_by(R.c.res_id)))
     return found
 
 
 def resolve_includes(
-    connection: Connection, matches: list[StoredResource], includes: list[Include], reverse: bool
+    connection: Connection,
+    matches: list[StoredResource],
+    includes: list[Include],
+    reverse: bool,
+    visibility: Visibility | None = None,
 ) -> list[StoredResource]:
     """Resources that the includes add, without duplicates of ``matches`` or each other;
     ``:iterate`` includes are applied again to what was just added."""
@@ -84,7 +101,7 @@ def resolve_includes(
         fresh: list[StoredResource] = []
         for include in active:
             step = _reverse if reverse else _forward
-            for resource in step(connection, frontier, include):
+            for resource in step(connection, frontier, include, visibility):
                 key = (resource.resource_type, resource.id)
                 if key not in seen:
                     seen.add(key)

@@ -14,10 +14,12 @@ from chartkeeper.core.ids import is_valid_id
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.fhir.repository import HistoryQuery, SearchPage, StoredResource
 from chartkeeper.fhir.search_request import Include, SearchRequest
+from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import schema
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
 from chartkeeper.store.search_sql import SearchCompiler
+from chartkeeper.store.visibility_sql import visible
 from chartkeeper.store.writes import PendingWrites
 
 R = schema.resources
@@ -122,10 +124,14 @@ class SqlTransaction:
         return self._compiler.run(self.connection, request)
 
     def include(
-        self, matches: list[StoredResource], includes: list[Include], reverse: bool
+        self,
+        matches: list[StoredResource],
+        includes: list[Include],
+        reverse: bool,
+        visibility: Visibility | None = None,
     ) -> list[StoredResource]:
         self.flush()
-        return resolve_includes(self.connection, matches, includes, reverse)
+        return resolve_includes(self.connection, matches, includes, reverse, visibility)
 
     def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int]:
         self.flush()
@@ -138,7 +144,7 @@ class SqlTransaction:
             conditions.append(H.c.last_updated >= query.since)
         if query.at is not None:
             conditions.append(H.c.last_updated <= query.at)
-        where = and_(True, *conditions)
+        where = and_(visible(H, query.visibility), *conditions)
         total = self.connection.execute(select(func.count()).select_from(H).where(where)).scalar()
         rows = self.connection.execute(
             select(H).where(where).order_by(H.c.seq.desc()).limit(query.count).offset(query.offset)
@@ -146,10 +152,18 @@ class SqlTransaction:
         return [_stored(r) for r in rows], int(total or 0)
 
     def compartment(
-        self, patient_id: str, types: list[str] | None, since: int | None
+        self,
+        patient_id: str,
+        types: list[str] | None,
+        since: int | None,
+        visibility: Visibility | None = None,
     ) -> Iterator[StoredResource]:
         self.flush()
-        conditions = [R.c.patient_id == patient_id, R.c.deleted.is_(False)]
+        conditions = [
+            R.c.patient_id == patient_id,
+            R.c.deleted.is_(False),
+            visible(R, visibility),
+        ]
         if types:
             conditions.append(R.c.res_type.in_(types))
         if since is not None:
@@ -158,12 +172,18 @@ class SqlTransaction:
         for row in self.connection.execute(query):
             yield _stored(row)
 
-    def referenced_by_compartment(self, patient_id: str) -> list[StoredResource]:
+    def referenced_by_compartment(
+        self, patient_id: str, visibility: Visibility | None = None
+    ) -> list[StoredResource]:
         self.flush()
         ref = schema.idx_reference
         targets = (
             select(ref.c.target_type, ref.c.target_id)
-            .where(ref.c.patient_id == patient_id, ref.c.target_id.is_not(None))
+            .where(
+                ref.c.patient_id == patient_id,
+                ref.c.target_id.is_not(None),
+                visible(ref, visibility),  # only what visible resources refer to
+            )
             .distinct()
             .subquery()
         )
@@ -174,15 +194,19 @@ class SqlTransaction:
                 and_(R.c.res_type == targets.c.target_type, R.c.res_id == targets.c.target_id),
             )
             .where(
-                R.c.deleted.is_(False), or_(R.c.patient_id.is_(None), R.c.patient_id != patient_id)
+                R.c.deleted.is_(False),
+                or_(R.c.patient_id.is_(None), R.c.patient_id != patient_id),
+                visible(R, visibility),
             )
             .order_by(R.c.res_type, R.c.res_id)
         )
         return [_stored(row) for row in self.connection.execute(query)]
 
-    def iterate(self, resource_type: str | None) -> Iterator[StoredResource]:
+    def iterate(
+        self, resource_type: str | None, visibility: Visibility | None = None
+    ) -> Iterator[StoredResource]:
         self.flush()
-        query = select(R).where(R.c.deleted.is_(False))
+        query = select(R).where(R.c.deleted.is_(False), visible(R, visibility))
         if resource_type:
             query = query.where(R.c.res_type == resource_type)
         result = self.connection.execution_options(yield_per=1000).execute(

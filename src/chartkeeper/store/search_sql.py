@@ -33,6 +33,7 @@ from chartkeeper.fhir.search_request import (
     StringValue,
     TokenValue,
 )
+from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import fulltext, schema
 from chartkeeper.store.value_sql import (
     TABLE_BY_TYPE,
@@ -40,6 +41,7 @@ from chartkeeper.store.value_sql import (
     date_condition,
     value_condition,
 )
+from chartkeeper.store.visibility_sql import visible
 
 R = schema.resources
 
@@ -49,6 +51,7 @@ class SearchCompiler:
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
+        self._visibility: Visibility | None = None
 
     def run(self, connection: Connection, request: SearchRequest) -> SearchPage:
         where = self.where(request)
@@ -77,7 +80,11 @@ class SearchCompiler:
 
     def where(self, request: SearchRequest) -> ColumnElement[bool]:
         """The condition on ``resources`` selecting the request's matches."""
-        conditions: list[ColumnElement[bool]] = [R.c.deleted.is_(False)]
+        self._visibility = request.visibility
+        conditions: list[ColumnElement[bool]] = [
+            R.c.deleted.is_(False),
+            visible(R, request.visibility),
+        ]
         if request.resource_type:
             conditions.append(R.c.res_type == request.resource_type)
         elif request.types:
@@ -138,13 +145,15 @@ class SearchCompiler:
         return or_(*options) if options else false()
 
     def chain_ids(self, resource_type: str, criterion: Criterion) -> Select[Any]:
-        """Ids of ``resource_type`` resources satisfying ``criterion`` (a chained search)."""
+        """Ids of ``resource_type`` resources satisfying ``criterion`` (a chained search),
+        among those the caller may see, so chains and ``_has`` cannot probe hidden rows."""
         condition = and_(
             R.c.res_type == resource_type,
             R.c.deleted.is_(False),
+            visible(R, self._visibility),
             self.criterion(resource_type, criterion),
         )
-        return select(R.c.res_id).where(condition)
+        return select(R.c.res_id).where(condition).correlate_except(R)
 
     def _has_ids(self, resource_type: str | None, criterion: Criterion) -> Select[Any]:
         ref = schema.idx_reference
