@@ -17,7 +17,7 @@ from chartkeeper.core.settings import load_settings
 from chartkeeper.fhir.interactions import update
 from chartkeeper.fhir.repository import HistoryQuery
 from chartkeeper.fhir.search_parser import parse_search
-from chartkeeper.fhir.visibility import Visibility
+from chartkeeper.fhir.visibility import Match, Visibility
 
 HIV = ("http://terminology.hl7.org/CodeSystem/v3-ActCode", "HIV")
 
@@ -113,7 +113,7 @@ def test_types_and_consent_pairs_are_hidden(store: Services) -> None:
     demographics = Visibility(resource_types=frozenset({"Patient"}))
     page, _ = _search(store, "Observation", "", demographics)
     assert page.total == 0
-    consent = Visibility(hidden_patient_types=frozenset({("a", "Observation")}))
+    consent = Visibility(denied=(("a", Match(resource_types=frozenset({"Observation"}))),))
     page, _ = _search(store, "Observation", "", consent)
     assert sorted(m.id for m in page.matches) == ["b0", "b1", "b2"]
     page, _ = _search(store, "Practitioner", "", consent)

@@ -1,0 +1,1 @@
+"""Tests of chartkeeper.privacy: identity, tokens, scopes, OAuth, access decision, audit."""
