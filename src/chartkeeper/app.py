@@ -1,31 +1,68 @@
-"""Composition root: the only place that builds engines, repositories and clocks."""
+"""Composition root: the only place that builds engines, repositories, guards and clocks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from chartkeeper.core.clock import Clock, SystemClock
 from chartkeeper.core.settings import Settings
 from chartkeeper.fhir.interactions.context import FhirContext, FhirOptions
+from chartkeeper.privacy.actor import SYSTEM, Actor
+from chartkeeper.privacy.audit import AuditLedger, load_keys
+from chartkeeper.privacy.guard import GuardedRepository
+from chartkeeper.privacy.sensitivity import labels_to_add
+from chartkeeper.privacy.services import SecurityServices, build_security
 from chartkeeper.store.engine import make_engine
 from chartkeeper.store.migrate import upgrade
 from chartkeeper.store.repository import SqlRepository
 
 
+def add_sensitivity_labels(resource: dict[str, Any]) -> None:
+    """Label what the access decision must see in search (e.g. psychotherapy notes)."""
+    extra = labels_to_add(resource)
+    if extra:
+        meta = resource.setdefault("meta", {})
+        meta["security"] = [*meta.get("security", []), *extra]
+
+
 @dataclass
 class Services:
-    """Everything the entry points (web, CLI) use, built from the settings."""
+    """Everything the entry points (web, CLI) use, built from the settings.
+
+    Patient data is reached only through ``for_actor``: a FHIR context whose repository is
+    guarded (decided, filtered and audited) for that actor. ``fhir`` is the system actor's.
+    """
 
     settings: Settings
     engine: Engine
     repository: SqlRepository
-    fhir: FhirContext
-    clock: Clock = field(default_factory=SystemClock)
+    ledger: AuditLedger
+    security: SecurityServices
+    clock: Clock
+    options: FhirOptions
+
+    def for_actor(self, actor: Actor) -> FhirContext:
+        """The FHIR interactions' context for ``actor``."""
+        guarded = GuardedRepository(self.repository, actor, self.ledger, self.clock)
+        return FhirContext(
+            repository=guarded,
+            clock=self.clock,
+            options=self.options,
+            prepare=add_sensitivity_labels,
+        )
+
+    @property
+    def fhir(self) -> FhirContext:
+        """The system actor's context (CLI import, demo load): allowed, and still audited."""
+        return self.for_actor(SYSTEM)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Flush buffered audit entries and release database connections."""
+        self.ledger.close()
         self.engine.dispose()
 
 
@@ -36,13 +73,19 @@ def build_services(
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         upgrade(engine)
-    repository = SqlRepository(engine)
     clock = clock or SystemClock()
+    data_dir = Path(settings.data_dir)
+    ledger = AuditLedger(engine, load_keys(data_dir), clock)
+    security = build_security(engine, data_dir, clock, settings.base_url)
     options = FhirOptions(
         base_url=settings.base_url.rstrip("/") + "/fhir",
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
         validate_on_write=settings.validate_on_write,
     )
-    fhir = FhirContext(repository=repository, clock=clock, options=options)
-    return Services(settings, engine, repository, fhir, clock)
+    return Services(settings, engine, SqlRepository(engine), ledger, security, clock, options)
+
+
+def with_options(services: Services, **changes: Any) -> Services:
+    """A copy of ``services`` with other FHIR options (tests, benchmarks)."""
+    return replace(services, options=replace(services.options, **changes))

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from chartkeeper.app import Services, build_services
 from chartkeeper.core.clock import FixedClock
 from chartkeeper.core.settings import load_settings
+from chartkeeper.privacy.actor import Actor
 from chartkeeper.web.app import create_app
 
 FHIR_JSON = {"content-type": "application/fhir+json"}
@@ -34,8 +35,26 @@ def services(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[S
     built.close()
 
 
+#: What the API tests act as: a backend service client allowed everything by its scopes.
+INTEGRATION = Actor(kind="client", name="test-integration", scopes=frozenset({"system/*.cruds"}))
+
+
+def bearer(services: Services, actor: Actor = INTEGRATION) -> dict[str, str]:
+    """An Authorization header with a real token for ``actor``."""
+    token = services.security.tokens.issue_access_token(actor, actor.scopes)
+    return {"authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
+    app = create_app(services)
+    with TestClient(app, raise_server_exceptions=True, headers=bearer(services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def anonymous(services: Services) -> Iterator[TestClient]:
+    """A client with no credentials."""
     with TestClient(create_app(services), raise_server_exceptions=True) as test_client:
         yield test_client
 

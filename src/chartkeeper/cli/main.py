@@ -167,3 +167,14 @@ def upgrade(ctx: click.Context) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="chartkeeper")
+
+
+from chartkeeper.cli.security_commands import client, token, user  # noqa: E402
+
+cli.add_command(user)
+cli.add_command(client)
+cli.add_command(token)
+
+from chartkeeper.cli.audit_commands import audit_group  # noqa: E402
+
+cli.add_command(audit_group)

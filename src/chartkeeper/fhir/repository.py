@@ -30,6 +30,8 @@ class StoredResource:
     deleted: bool
     body: str | None
     method: str = "PUT"
+    #: the Patient compartment the version belongs to (the distribution key), if any
+    patient_id: str | None = None
 
     def resource(self) -> dict[str, Any]:
         """The resource as a dict (deleted versions have none)."""

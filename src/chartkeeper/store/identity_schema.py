@@ -32,6 +32,7 @@ service_clients = Table(
     metadata,
     Column("client_id", String(64), primary_key=True),
     Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(32), nullable=True),  # the role its system tokens act in, if any
     Column("secret_hash", Text, nullable=True),  # argon2id; NULL for key or public clients
     Column("jwks", Text, nullable=True),  # JSON JWK Set of public keys for private_key_jwt
     Column("scopes", Text, nullable=False),  # space-separated allowed scopes

@@ -25,6 +25,7 @@ def _stored(row: Any) -> StoredResource:
         last_updated=row.last_updated,
         deleted=bool(row.deleted),
         body=row.body,
+        patient_id=row.patient_id,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, func, or_, select
@@ -35,6 +36,7 @@ def _stored(row: Row[Any]) -> StoredResource:
         deleted=bool(row.deleted),
         body=row.body,
         method=getattr(row, "method", "PUT"),
+        patient_id=row.patient_id,
     )
 
 
@@ -112,6 +114,7 @@ class SqlTransaction:
         self._pending.add(H, {**values, "method": stored.method})
         if index is not None:
             self._pending.add_index(stored.resource_type, stored.id, patient_id, index)
+        stored = replace(stored, patient_id=patient_id)
         self._known[(stored.resource_type, stored.id)] = stored
         return stored
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from chartkeeper.app import Services
@@ -15,9 +17,13 @@ from chartkeeper.core.errors import (
     ChartkeeperError,
     MethodNotAllowedError,
     NotFoundError,
+    UnauthorizedError,
 )
 from chartkeeper.web import fhir_api, workbench
+from chartkeeper.web.auth import auth_routes
+from chartkeeper.web.oauth import oauth_routes
 from chartkeeper.web.responses import error_response, json_response
+from chartkeeper.web.sessions import load_session_key
 
 log = logging.getLogger("chartkeeper.web")
 
@@ -31,8 +37,16 @@ def _wants_html(request: Request) -> bool:
 async def _chartkeeper_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ChartkeeperError)
     if _wants_html(request):
+        if isinstance(error, UnauthorizedError):
+            target = quote(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            )
+            return RedirectResponse(f"/signin?next={target}", 303)
         return workbench.error_page(request, error)
-    return error_response(error)
+    response = error_response(error)
+    if isinstance(error, UnauthorizedError):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="chartkeeper"'
+    return response
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -65,6 +79,8 @@ def create_app(services: Services) -> Starlette:
         routes=[
             Route("/fhir", fhir_api.system, methods=["GET", "POST"]),
             Mount("/fhir", routes=fhir_api.routes()),
+            *oauth_routes(),
+            *auth_routes(),
             *workbench.routes(),
         ],
         exception_handlers={
@@ -74,4 +90,6 @@ def create_app(services: Services) -> Starlette:
         },
     )
     app.state.services = services
+    app.state.security = services.security
+    app.state.session_key = load_session_key(Path(services.settings.data_dir))
     return app

@@ -62,7 +62,8 @@ def human_name(patient: dict[str, Any]) -> str:
     name = names[0]
     if name.get("text"):
         return str(name["text"])
-    given = " ".join(name.get("given") or [])
+    # a given name may be null when only its extension is there ("_given": [{...}])
+    given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
     family = name.get("family") or ""
     return f"{family}, {given}".strip(", ")
 

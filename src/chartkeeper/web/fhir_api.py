@@ -25,6 +25,7 @@ from chartkeeper.fhir.interactions import (
 )
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.operations import everything, validate
+from chartkeeper.web.auth import actor_of, fhir_context
 from chartkeeper.web.request_body import FORM_TYPE, PATCH_TYPES, json_body, media_type, raw_body
 from chartkeeper.web.responses import prefer, result_response
 
@@ -32,6 +33,12 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _ctx(request: Request) -> FhirContext:
+    """The FHIR context guarded for the caller (401 when nobody is signed in)."""
+    return fhir_context(request)
+
+
+def _open_ctx(request: Request) -> FhirContext:
+    """The context of requests that touch no patient data (the CapabilityStatement)."""
     context: FhirContext = request.app.state.services.fhir
     return context
 
@@ -61,7 +68,7 @@ async def _search_items(request: Request) -> list[tuple[str, str]]:
 
 
 async def metadata(request: Request) -> Response:
-    result = await run_in_threadpool(capabilities.capabilities, _ctx(request))
+    result = await run_in_threadpool(capabilities.capabilities, _open_ctx(request))
     return result_response(request, result)
 
 
@@ -130,6 +137,7 @@ async def type_operation(request: Request) -> Response:
     operation = request.path_params["operation"]
     if operation != "validate" or request.method != "POST":
         raise NotFoundError(f"Operation ${operation} is not supported here")
+    actor_of(request)  # $validate stores nothing, but the API is for signed-in callers only
     body = await json_body(request, _limit(request))
     result = validate.validate_operation(request.path_params["type"], body)
     return result_response(request, result)

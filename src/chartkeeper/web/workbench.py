@@ -17,7 +17,9 @@ from chartkeeper.core.errors import ChartkeeperError
 from chartkeeper.fhir.interactions import search
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.interactions.read import found
+from chartkeeper.web.auth import current_session, fhir_context
 from chartkeeper.web.chart_view import SECTIONS, build_chart, human_name
+from chartkeeper.web.sessions import csrf_token
 
 _ROOT = package_files.files("chartkeeper.web")
 _templates = Environment(
@@ -43,8 +45,15 @@ def error_page(request: Request, error: ChartkeeperError) -> Response:
 
 
 def _ctx(request: Request) -> FhirContext:
-    context: FhirContext = request.app.state.services.fhir
-    return context
+    """The signed-in user's guarded context (401 → the sign-in page)."""
+    return fhir_context(request)
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    """What every signed-in page shows: who is signed in, and the sign-out form's token."""
+    session = current_session(request)
+    key: bytes = request.app.state.session_key
+    return {"user": session.user if session else None, "csrf": csrf_token(key, session)}
 
 
 async def home(_request: Request) -> Response:
@@ -79,6 +88,7 @@ async def patients(request: Request) -> Response:
     }
     return render(
         "patients.html",
+        **_page_context(request),
         title="Find a patient",
         fields=SEARCH_FIELDS,
         filled=filled,
@@ -106,6 +116,7 @@ async def chart(request: Request) -> Response:
     chart_data = await run_in_threadpool(_load_chart, _ctx(request), patient_id)
     return render(
         "chart.html",
+        **_page_context(request),
         title=f"Chart of {human_name(chart_data.patient)}",
         chart=chart_data,
         sections=SECTIONS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ class FhirContext:
     clock: Clock
     options: FhirOptions = field(default_factory=FhirOptions)
     registry: SearchParamRegistry = field(default_factory=load_registry)
+    #: called on every resource before it is validated and stored (e.g. to add the security
+    #: labels the access decision needs to see in search)
+    prepare: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass

@@ -26,6 +26,8 @@ def apply_patch(current: dict[str, Any], operations: Any) -> dict[str, Any]:
         raise UnprocessableError(f"The JSON Patch could not be applied: {error}") from None
     except (TypeError, KeyError, ValueError, AttributeError) as error:
         raise InvalidError(f"The JSON Patch is malformed: {error}") from None
+    except RecursionError:  # jsonpatch deep-copies values recursively
+        raise InvalidError("The JSON Patch is nested too deeply", ("$",)) from None
     if not isinstance(patched, dict):
         raise UnprocessableError("The JSON Patch must leave a resource (a JSON object)")
     if patched.get("resourceType") != current["resourceType"] or patched.get("id") != current["id"]:

@@ -15,17 +15,24 @@ Resolver = Callable[[str], str | None]
 
 
 def rewrite(value: Any, mapping: dict[str, str], conditional: Resolver) -> Any:
-    """Return ``value`` with every ``reference`` rewritten; containers are copied in place."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "reference" and isinstance(item, str):
-                value[key] = _target(item, mapping, conditional)
-            elif isinstance(item, dict | list):
-                rewrite(item, mapping, conditional)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list):
-                rewrite(item, mapping, conditional)
+    """Return ``value`` with every ``reference`` rewritten; containers are copied in place.
+
+    Walks with an explicit stack, in document order: a client's JSON may nest deeper than
+    Python's recursion limit (validation, which refuses that, comes later).
+    """
+    pending: list[Any] = [value]
+    while pending:
+        node = pending.pop()
+        children: list[Any] = []
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key == "reference" and isinstance(item, str):
+                    node[key] = _target(item, mapping, conditional)
+                elif isinstance(item, dict | list):
+                    children.append(item)
+        elif isinstance(node, list):
+            children = [item for item in node if isinstance(item, dict | list)]
+        pending.extend(reversed(children))
     return value
 
 

@@ -39,6 +39,8 @@ def persist(
     """Write ``resource`` (its ``id`` set) as the version after ``previous``."""
     version_id = previous.version_id + 1 if previous else 1
     last_updated = to_micros(ctx.clock.now())
+    if ctx.prepare is not None:
+        ctx.prepare(resource)
     stamp(resource, version_id, last_updated)
     resource = _ordered(resource)
     if ctx.options.validate_on_write:

@@ -1,0 +1,568 @@
+"""The audit ledger: canonical form and hashing, event shape, keys, buffer, and appends."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import stat
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from chartkeeper.core.clock import FixedClock
+from chartkeeper.core.errors import InvalidError, NotFoundError
+from chartkeeper.privacy.actor import Actor
+from chartkeeper.privacy.audit import (
+    AuditBuffer,
+    AuditKeys,
+    AuditLedger,
+    audit_event,
+    export_checkpoints,
+    has_keys,
+    load_keys,
+    read_checkpoint_file,
+)
+from chartkeeper.privacy.audit.chain import (
+    GENESIS_HASH,
+    EntryHasher,
+    canonical_json,
+    hashed_message,
+)
+from chartkeeper.privacy.audit.checkpoints import is_signature_valid
+from chartkeeper.privacy.audit.pending import PendingEntry, pending_entry
+from chartkeeper.store.audit_schema import audit_checkpoints, audit_ledger, audit_patients
+from chartkeeper.store.engine import make_engine
+from chartkeeper.store.migrate import upgrade
+from chartkeeper.store.repository import SqlRepository
+
+NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+DR_LEE = Actor(
+    kind="user",
+    name="dr.lee",
+    role="physician",
+    practitioner_id="prac-7",
+    source_address="10.1.2.3",
+)
+
+# --- canonical form and hashing -------------------------------------------------------------------
+
+
+def test_canonical_json_sorts_keys_drops_spaces_and_keeps_utf8() -> None:
+    text = canonical_json({"b": 1, "a": {"d": [1, 2], "c": "Zoë"}})
+    assert text == '{"a":{"c":"Zoë","d":[1,2]},"b":1}'
+
+
+def test_canonical_json_refuses_nan() -> None:
+    with pytest.raises(ValueError):
+        canonical_json({"x": float("nan")})
+
+
+def test_the_hashed_message_is_prev_hash_then_the_canonical_content() -> None:
+    message = hashed_message(
+        GENESIS_HASH, 7, 1_700_000_000_000_000, '{"a":1}', "p1 p2", "dr.lee", "R", "0"
+    )
+    assert message == (
+        GENESIS_HASH.encode()
+        + b'{"action":"R","agent":"dr.lee","event":{"a":1},"outcome":"0",'
+        + b'"patientIds":"p1 p2","recordedAt":1700000000000000,"seq":7}'
+    )
+
+
+texts = st.text(st.characters(codec="utf-8"), max_size=40)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    seq=st.integers(1, 2**62),
+    recorded_at=st.integers(0, 2**62),
+    event=st.dictionaries(texts, json_values, max_size=5),
+    patient_ids=texts,
+    agent=texts,
+    action=texts,
+    outcome=texts,
+)
+def test_spliced_message_equals_canonical_json_of_the_whole_content(
+    seq: int,
+    recorded_at: int,
+    event: dict[str, Any],
+    patient_ids: str,
+    agent: str,
+    action: str,
+    outcome: str,
+) -> None:
+    event_text = canonical_json(event)
+    content = {
+        "action": action,
+        "agent": agent,
+        "event": event,
+        "outcome": outcome,
+        "patientIds": patient_ids,
+        "recordedAt": recorded_at,
+        "seq": seq,
+    }
+    expected = (GENESIS_HASH + canonical_json(content)).encode("utf-8")
+    spliced = hashed_message(
+        GENESIS_HASH, seq, recorded_at, event_text, patient_ids, agent, action, outcome
+    )
+    assert spliced == expected
+
+
+@given(key=st.binary(min_size=1, max_size=200), message=st.binary(max_size=3000))
+def test_entry_hasher_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    expected = hmac.new(key, message, hashlib.sha256).hexdigest()
+    assert EntryHasher(key).digest(message) == expected
+
+
+# --- events --------------------------------------------------------------------------------------
+
+
+def test_a_read_event_is_balp_shaped() -> None:
+    event = audit_event(
+        action="R",
+        subtype="read",
+        outcome="0",
+        actor=DR_LEE,
+        patient_ids=["pat-1"],
+        resource="Observation/obs-9/_history/2",
+        recorded=NOW,
+    )
+    assert event == {
+        "resourceType": "AuditEvent",
+        "type": {
+            "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+            "code": "rest",
+        },
+        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": "read"}],
+        "action": "R",
+        "recorded": "2026-03-02T09:30:15.123Z",
+        "outcome": "0",
+        "agent": [
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                            "code": "IRCP",
+                        }
+                    ]
+                },
+                "who": {"identifier": {"value": "dr.lee"}, "reference": "Practitioner/prac-7"},
+                "requestor": True,
+                "purposeOfUse": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                "code": "TREAT",
+                            }
+                        ]
+                    }
+                ],
+                "role": [{"coding": [{"system": "urn:chartkeeper:role", "code": "physician"}]}],
+                "network": {"address": "10.1.2.3", "type": "2"},
+            },
+            {
+                "type": {
+                    "coding": [
+                        {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152"}
+                    ]
+                },
+                "who": {"display": "chartkeeper"},
+                "requestor": False,
+            },
+        ],
+        "source": {
+            "observer": {"display": "chartkeeper"},
+            "type": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                    "code": "4",
+                }
+            ],
+        },
+        "entity": [
+            {
+                "what": {"reference": "Patient/pat-1"},
+                "type": {
+                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "code": "1",
+                },
+                "role": {
+                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "code": "1",
+                },
+            },
+            {
+                "what": {"reference": "Observation/obs-9/_history/2"},
+                "type": {
+                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "code": "2",
+                },
+                "role": {
+                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "code": "4",
+                },
+            },
+        ],
+    }
+
+
+def test_a_search_event_names_every_patient_returned_and_carries_the_query_in_base64() -> None:
+    query = "Observation?code=http://loinc.org|8867-4&_count=50"
+    event = audit_event(
+        action="E",
+        subtype="search-type",
+        outcome="0",
+        actor=DR_LEE,
+        patient_ids=["a", "b", "c"],
+        query=query,
+        recorded=NOW,
+    )
+    patients = [e["what"]["reference"] for e in event["entity"] if e["role"]["code"] == "1"]
+    assert patients == ["Patient/a", "Patient/b", "Patient/c"]
+    (query_entity,) = [e for e in event["entity"] if e["role"]["code"] == "24"]
+    assert base64.b64decode(query_entity["query"]).decode() == query
+    assert event["subtype"][0]["code"] == "search-type"
+
+
+def test_a_failed_sign_in_is_a_dicom_login_with_a_minor_failure() -> None:
+    client = Actor(kind="client", name="lab-feed", source_address="192.0.2.9")
+    event = audit_event(
+        action="E",
+        subtype="login",
+        outcome="4",
+        actor=client,
+        patient_ids=[],
+        recorded=NOW,
+        description="wrong password",
+    )
+    dicom = "http://dicom.nema.org/resources/ontology/DCM"
+    assert event["type"] == {"system": dicom, "code": "110114"}
+    assert event["subtype"] == [{"system": dicom, "code": "110122"}]
+    assert event["outcome"] == "4"
+    assert event["outcomeDesc"] == "wrong password"
+    assert event["agent"][0]["type"]["coding"] == [{"system": dicom, "code": "110153"}]
+    assert "entity" not in event
+
+
+@pytest.mark.parametrize(
+    ("subtype", "type_code", "subtype_code"),
+    [
+        ("break-the-glass", "110113", "110127"),
+        ("permission-change", "110113", "110136"),
+        ("export", "110106", "operation"),
+        ("logout", "110114", "110123"),
+    ],
+)
+def test_security_events_use_the_dicom_codes(
+    subtype: str, type_code: str, subtype_code: str
+) -> None:
+    event = audit_event(
+        action="E", subtype=subtype, outcome="0", actor=DR_LEE, patient_ids=[], recorded=NOW
+    )
+    assert event["type"]["code"] == type_code
+    assert event["subtype"][0]["code"] == subtype_code
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"subtype": "peek"},
+        {"action": "X"},
+        {"outcome": "1"},
+    ],
+)
+def test_unknown_codes_are_refused(arguments: dict[str, str]) -> None:
+    values = {"action": "R", "subtype": "read", "outcome": "0", **arguments}
+    with pytest.raises(ValueError):
+        audit_event(actor=DR_LEE, patient_ids=[], recorded=NOW, **values)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"patient_ids": ["has space"]},
+        {"patient_ids": "pat-1"},
+        {"agent": ""},
+        {"action": "r"},
+        {"outcome": "2"},
+    ],
+)
+def test_entries_with_malformed_columns_are_refused(arguments: dict[str, Any]) -> None:
+    values: dict[str, Any] = {
+        "patient_ids": ["pat-1"],
+        "agent": "dr.lee",
+        "action": "R",
+        "outcome": "0",
+        **arguments,
+    }
+    with pytest.raises(ValueError):
+        pending_entry({}, **values)
+
+
+def test_a_very_long_agent_name_is_cut_to_the_column_not_refused() -> None:
+    entry = pending_entry({}, patient_ids=[], agent="x" * 1000, action="E", outcome="4")
+    assert entry.agent == "x" * 256
+
+
+# --- keys and checkpoints ------------------------------------------------------------------------
+
+
+def test_keys_are_made_private_on_first_use_and_loaded_after(tmp_path: Path) -> None:
+    assert not has_keys(tmp_path)
+    first = load_keys(tmp_path)
+    directory = tmp_path / "keys"
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    for name in ("audit-hmac.key", "audit-signing.pem"):
+        assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600
+    second = load_keys(tmp_path)
+    assert has_keys(tmp_path)
+    assert second.hmac_key == first.hmac_key
+    assert second.public_key_id == first.public_key_id
+    assert first.hmac_key.hex() not in repr(first)
+
+
+def test_keys_made_by_several_threads_at_once_are_the_same(tmp_path: Path) -> None:
+    found: list[AuditKeys] = []
+    threads = [threading.Thread(target=lambda: found.append(load_keys(tmp_path))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({keys.hmac_key for keys in found}) == 1
+    assert len({keys.public_key_id for keys in found}) == 1
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
+        "audit-hmac.key",
+        "audit-signing.pem",
+    ]
+
+
+def test_a_checkpoint_file_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        read_checkpoint_file(tmp_path / "missing.json")
+    (tmp_path / "other.json").write_text('{"resourceType": "Patient"}')
+    with pytest.raises(InvalidError):
+        read_checkpoint_file(tmp_path / "other.json")
+
+
+# --- the buffer ----------------------------------------------------------------------------------
+
+
+class RecordingWriter:
+    """A real writer for the buffer's narrow interface: keeps batches, can be made to fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[PendingEntry]] = []
+        self.failing = False
+        self.written = threading.Event()
+
+    def __call__(self, entries: Sequence[PendingEntry]) -> None:
+        if self.failing:
+            raise OSError("store unavailable")
+        self.batches.append(list(entries))
+        self.written.set()
+
+
+def _add(buffer: AuditBuffer, count: int) -> None:
+    for number in range(count):
+        buffer.add({"n": number}, patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
+
+
+def test_the_buffer_writes_a_full_batch_without_waiting_for_the_interval() -> None:
+    writer = RecordingWriter()
+    buffer = AuditBuffer(writer, FixedClock(NOW), interval=60, size=200)
+    _add(buffer, 200)
+    assert writer.written.wait(5)
+    assert [len(batch) for batch in writer.batches] == [200]
+    buffer.close()
+
+
+def test_the_buffer_writes_a_partial_batch_after_the_interval() -> None:
+    writer = RecordingWriter()
+    buffer = AuditBuffer(writer, FixedClock(NOW), interval=0.05, size=200)
+    _add(buffer, 3)
+    assert writer.written.wait(5)
+    assert [[entry.event["n"] for entry in batch] for batch in writer.batches] == [[0, 1, 2]]
+    buffer.close()
+
+
+def test_closing_the_buffer_writes_what_is_left_and_later_adds_go_straight_through() -> None:
+    writer = RecordingWriter()
+    buffer = AuditBuffer(writer, FixedClock(NOW), interval=60, size=200)
+    _add(buffer, 5)
+    buffer.close()
+    assert sum(len(batch) for batch in writer.batches) == 5
+    _add(buffer, 1)
+    assert sum(len(batch) for batch in writer.batches) == 6
+
+
+def test_a_failed_write_keeps_the_entries_for_the_next_flush() -> None:
+    writer = RecordingWriter()
+    buffer = AuditBuffer(writer, FixedClock(NOW), interval=60, size=200)
+    _add(buffer, 4)
+    writer.failing = True
+    with pytest.raises(OSError):
+        buffer.flush()
+    assert len(buffer) == 4
+    writer.failing = False
+    buffer.close()
+    assert [len(batch) for batch in writer.batches] == [4]
+
+
+def test_buffered_entries_keep_the_time_they_were_added() -> None:
+    writer = RecordingWriter()
+    clock = FixedClock(NOW)
+    buffer = AuditBuffer(writer, clock, interval=60, size=200)
+    _add(buffer, 1)
+    clock.advance(seconds=30)
+    buffer.close()
+    (entry,) = writer.batches[0]
+    assert entry.recorded_at == 1_772_443_815_123_456
+
+
+# --- appends on a real store ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _event(number: int) -> dict[str, Any]:
+    return audit_event(
+        action="R",
+        subtype="read",
+        outcome="0",
+        actor=DR_LEE,
+        patient_ids=["pat-1"],
+        resource=f"Observation/o{number}",
+        recorded=NOW,
+    )
+
+
+def _count(engine: Engine, table: Any) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_an_entry_commits_and_rolls_back_with_the_change_it_records(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    repository = SqlRepository(engine)
+    with pytest.raises(RuntimeError), repository.transaction() as tx:
+        ledger.append(
+            tx.connection, _event(1), patient_ids=["pat-1"], agent="dr.lee", action="U", outcome="0"
+        )
+        raise RuntimeError("the change failed")
+    assert _count(engine, audit_ledger) == 0
+    with repository.transaction() as tx:
+        seq = ledger.append(
+            tx.connection, _event(2), patient_ids=["pat-1"], agent="dr.lee", action="U", outcome="0"
+        )
+    assert seq == 1
+    assert ledger.verify().ok
+
+
+def test_appends_store_the_event_with_its_seq_as_id_and_index_its_patients(
+    engine: Engine,
+) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    ledger.append_now(
+        _event(1), patient_ids=["pat-1", "pat-2", "pat-1"], agent="dr.lee", action="R", outcome="0"
+    )
+    with engine.connect() as connection:
+        row = connection.execute(select(audit_ledger)).one()
+        patients = connection.execute(select(audit_patients.c.patient_id)).scalars().all()
+    assert json.loads(row.event)["id"] == "1"
+    assert row.event == canonical_json({**_event(1), "id": "1"})
+    assert row.patient_ids == "pat-1 pat-2"
+    assert row.recorded_at == 1_772_443_815_123_456
+    assert row.prev_hash == GENESIS_HASH
+    assert sorted(patients) == ["pat-1", "pat-2"]
+
+
+def test_concurrent_appends_get_contiguous_seqs_that_chain(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for number in range(15):
+                ledger.append_now(
+                    _event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+                )
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = ledger.verify()
+    assert (report.ok, report.entries, report.problem) == (True, 60, None)
+
+
+def test_a_checkpoint_is_signed_every_n_entries_and_on_demand(engine: Engine) -> None:
+    keys = AuditKeys.generate()
+    ledger = AuditLedger(engine, keys, FixedClock(NOW), checkpoint_every=10)
+    for number in range(25):
+        ledger.append_now(
+            _event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+        )
+    on_demand = ledger.checkpoint()
+    assert on_demand.seq == 25
+    assert ledger.checkpoint() == on_demand  # the head already has one
+    with engine.connect() as connection:
+        seqs = connection.execute(select(audit_checkpoints.c.seq)).scalars().all()
+    assert sorted(seqs) == [10, 20, 25]
+    assert is_signature_valid(on_demand, keys.public_key_hex)
+
+
+def test_exported_checkpoints_verify_with_the_public_key_they_carry(
+    engine: Engine, tmp_path: Path
+) -> None:
+    keys = AuditKeys.generate()
+    ledger = AuditLedger(engine, keys, FixedClock(NOW))
+    ledger.append_now(_event(1), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
+    ledger.checkpoint()
+    with engine.connect() as connection:
+        assert export_checkpoints(connection, keys, tmp_path / "cp.json") == 1
+    exported = read_checkpoint_file(tmp_path / "cp.json")
+    (checkpoint,) = exported.checkpoints
+    assert checkpoint.seq == 1
+    assert is_signature_valid(checkpoint, exported.public_keys[keys.public_key_id])
+    report = ledger.verify(tmp_path / "cp.json")
+    assert (report.ok, report.checkpoints) == (True, 2)
+
+
+def test_buffered_reads_reach_the_ledger_by_close(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    buffer = ledger.buffered()
+    assert ledger.buffered() is buffer
+    for number in range(250):
+        buffer.add(_event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
+    deadline = time.monotonic() + 10
+    while _count(engine, audit_ledger) < 200 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _count(engine, audit_ledger) >= 200  # the first full batch, before any close
+    ledger.close()
+    assert _count(engine, audit_ledger) == 250
+    assert ledger.verify().entries == 250
