@@ -75,7 +75,8 @@ def build_services(
         upgrade(engine)
     clock = clock or SystemClock()
     data_dir = Path(settings.data_dir)
-    ledger = AuditLedger(engine, load_keys(data_dir), clock)
+    repository = SqlRepository(engine)
+    ledger = AuditLedger(engine, load_keys(data_dir), clock, writer=repository.writer_lock)
     security = build_security(engine, data_dir, clock, settings.base_url)
     options = FhirOptions(
         base_url=settings.base_url.rstrip("/") + "/fhir",
@@ -83,7 +84,7 @@ def build_services(
         max_page_size=settings.max_page_size,
         validate_on_write=settings.validate_on_write,
     )
-    return Services(settings, engine, SqlRepository(engine), ledger, security, clock, options)
+    return Services(settings, engine, repository, ledger, security, clock, options)
 
 
 def with_options(services: Services, **changes: Any) -> Services:

@@ -1,25 +1,78 @@
-"""Load the generated demo hospital through the same transaction path as the API."""
+"""Load the generated demo hospital through the same transaction path as the API, and give it
+one demo user per role."""
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 import click
 
 from chartkeeper.app import Services
+from chartkeeper.core.errors import ChartkeeperError
 from chartkeeper.demo import generate_hospital
 from chartkeeper.fhir.interactions import transaction
+from chartkeeper.privacy.actor import ROLES
+
+#: Demo accounts: user name = role, password as below (documented in the README; demo only).
+DEMO_PASSWORD = "riverside-{role}"
 
 
-def load_demo(services: Services, patients: int, seed: int) -> int:
-    """Store the demo hospital; the number of resources written."""
-    stored = 0
+@dataclass
+class DemoLoad:
+    """What the demo load stored, and who the demo users are linked to."""
+
+    stored: int = 0
+    general_practitioners: Counter[str] = field(default_factory=Counter)
+    first_patient: str | None = None
+    users: list[tuple[str, str, str]] = field(default_factory=list)  # name, role, password
+
+
+def _remember(load: DemoLoad, bundle: dict[str, Any]) -> None:
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") != "Patient":
+            continue
+        load.first_patient = load.first_patient or resource.get("id")
+        for practitioner in resource.get("generalPractitioner", []):
+            reference = str(practitioner.get("reference", ""))
+            if reference.startswith("Practitioner/"):
+                load.general_practitioners[reference.split("/", 1)[1]] += 1
+
+
+def load_demo(services: Services, patients: int, seed: int) -> DemoLoad:
+    """Store the demo hospital and its users."""
+    load = DemoLoad()
     bundles = generate_hospital(patients=patients, seed=seed)
     with click.progressbar(
         length=patients + 1, label="Creating demo hospital", show_pos=True, file=sys.stderr
     ) as bar:
         for bundle in bundles:
             result = transaction.process(services.fhir, bundle)
-            stored += len((result.body or {}).get("entry", []))
+            load.stored += len((result.body or {}).get("entry", []))
+            _remember(load, bundle)
             bar.update(1)
-    return stored
+    _add_users(services, load)
+    return load
+
+
+def _links(role: str, load: DemoLoad) -> dict[str, str]:
+    busiest = load.general_practitioners.most_common(1)
+    if role in ("physician", "nurse", "external_provider") and busiest:
+        return {"practitioner_id": busiest[0][0]}
+    if role == "patient" and load.first_patient:
+        return {"patient_id": load.first_patient}
+    return {}
+
+
+def _add_users(services: Services, load: DemoLoad) -> None:
+    identity = services.security.identity
+    for role in ROLES:
+        password = DEMO_PASSWORD.format(role=role)
+        try:
+            identity.get_user(role)
+        except ChartkeeperError:
+            identity.add_user(role, role, password, **_links(role, load))
+        load.users.append((role, role, password))

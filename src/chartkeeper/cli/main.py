@@ -93,16 +93,20 @@ def demo(ctx: click.Context, patients: int, seed: int) -> None:
 
     services = _services(ctx)
     started = time.perf_counter()
-    stored = load_demo(services, patients, seed)
+    load = load_demo(services, patients, seed)
     elapsed = time.perf_counter() - started
     settings = services.settings
+    services.close()
     click.echo(
-        f"Demo hospital ready: {stored} resources for {patients} patients "
+        f"Demo hospital ready: {load.stored} resources for {patients} patients "
         f"(seed {seed}) in {elapsed:.1f} s, stored in {settings.resolved_database_url}"
     )
     click.echo("All patients are synthetic. Start the server with `chartkeeper serve`, then open")
     click.echo(f"  workbench: {settings.base_url}/patients")
     click.echo(f"  FHIR API:  {settings.base_url}/fhir/metadata")
+    click.echo("Demo users (name / password), one per role — for the demo only:")
+    for name, role, password in load.users:
+        click.echo(f"  {name:<18} {password:<28} ({role})")
 
 
 @cli.command(name="import")

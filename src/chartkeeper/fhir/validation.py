@@ -7,6 +7,7 @@ points at the element (``Patient.birthDate``, ``Patient.name[0].given``).
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from functools import cache
 from typing import Any
@@ -44,8 +45,14 @@ def storable_types() -> frozenset[str]:
     18 R4 types (MedicinalProduct*, Substance* details, *EvidenceSynthesis) were replaced in
     R4B and have no model in fhir.resources; they are refused rather than stored unvalidated.
     """
-    known = {t for t in all_resource_types() if _model(t) is not None}
+    known = {t for t in all_resource_types() if _has_model(t)}
     return frozenset(known - NOT_STORED)
+
+
+def _has_model(resource_type: str) -> bool:
+    """Whether fhir.resources has a model for the type, without importing it (importing all
+    145 model modules costs seconds at start-up; they load on first use instead)."""
+    return importlib.util.find_spec(f"fhir.resources.R4B.{resource_type.lower()}") is not None
 
 
 def require_resource_type(resource_type: str) -> None:

@@ -97,6 +97,9 @@ def scope_readable_types(actor: Actor) -> frozenset[str] | None:
     return frozenset(types)
 
 
+SYSTEM_DECISION = Decision(True, "the system itself (CLI import, demo load)", "system")
+
+
 class RefusedError(ForbiddenError):
     """Carries the decision so the refusal can be audited once the transaction is over."""
 
@@ -143,6 +146,8 @@ class GuardedTransaction:
     def _decide(
         self, interaction: str, kind: str, resource: dict[str, Any] | None, patient: str | None
     ) -> Decision:
+        if self.actor.kind == "system":
+            return SYSTEM_DECISION
         refused = scope_refusal(self.actor, interaction, kind)
         if refused is not None:
             return refused
@@ -202,6 +207,8 @@ class GuardedTransaction:
     def _audit_read(
         self, interaction: str, patients: list[str], what: str | None, query: str | None = None
     ) -> None:
+        if not self._read_only:
+            return  # inside a write the interaction reads before it writes: the write is audited
         action, subtype = ACTIONS[interaction]
         event = self._event(action, subtype, "0", patients, what, query=query)
         self._guard.ledger.buffered().add(

@@ -226,6 +226,11 @@ class SqlRepository:
         self.engine = engine
         self._writer = WriterLock(engine)
 
+    @property
+    def writer_lock(self) -> WriterLock:
+        """The in-process writer lock (SQLite: one writer at a time), for other writers."""
+        return self._writer
+
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self._writer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,16 @@ class AuditLedger:
     """The append-only audit ledger of one store (see ``privacy.audit`` for the API)."""
 
     def __init__(
-        self, engine: Engine, keys: AuditKeys, clock: Clock, checkpoint_every: int = 10_000
+        self,
+        engine: Engine,
+        keys: AuditKeys,
+        clock: Clock,
+        checkpoint_every: int = 10_000,
+        writer: AbstractContextManager[None] | None = None,
     ) -> None:
+        # ``writer``: the repository's in-process writer lock, so on SQLite the ledger's own
+        # transactions queue behind the repository's instead of polling a locked database
+        self.writer: AbstractContextManager[None] = writer or nullcontext()
         self.engine = engine
         self.keys = keys
         self.clock = clock
@@ -171,6 +179,7 @@ class AuditLedger:
     def _writing(self) -> Iterator[Connection]:
         try:
             with (
+                self.writer,
                 self.engine.connect().execution_options(**{WRITE_OPTION: True}) as connection,
                 connection.begin(),
             ):
