@@ -10,9 +10,39 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
+def sign_in(page: Any, live_server: str, role: str = "him_technician") -> None:
+    """Sign in with the demo account of ``role`` (created by ``chartkeeper demo``)."""
+    page.goto(f"{live_server}/signin")
+    page.get_by_label("User name").fill(role)
+    page.get_by_label("Password").fill(f"riverside-{role}")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/patients*")
+
+
+def test_pages_need_sign_in_and_sign_out_ends_the_session(live_server: str, page: Any) -> None:
+    page.goto(f"{live_server}/patients")
+    assert "/signin" in page.url
+    page.get_by_label("User name").fill("him_technician")
+    page.get_by_label("Password").fill("wrong password here")
+    page.get_by_role("button", name="Sign in").click()
+    assert "did not match" in page.locator("main").inner_text()
+    sign_in(page, live_server)
+    assert "Signed in as him_technician" in page.locator("header").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{live_server}/patients")
+    assert "/signin" in page.url
+
+
+def test_front_desk_cannot_open_a_chart_and_is_told_why(live_server: str, page: Any) -> None:
+    sign_in(page, live_server, "front_desk")
+    page.locator("table tbody tr td a").first.click()
+    assert "front_desk" in page.locator("main").inner_text()
+
+
 def test_find_a_patient_and_open_the_chart(
     live_server: str, page: Any, screenshot_dir: Path
 ) -> None:
+    sign_in(page, live_server)
     page.goto(f"{live_server}/")
     assert page.title() == "Find a patient · chartkeeper"
     total_heading = page.locator("#results-heading").inner_text()
@@ -42,6 +72,7 @@ def test_find_a_patient_and_open_the_chart(
 
 
 def test_every_chart_line_links_to_its_fhir_source(live_server: str, page: Any) -> None:
+    sign_in(page, live_server)
     page.goto(f"{live_server}/patients")
     page.locator("table tbody tr td a").first.click()
     page.wait_for_url("**/patients/*")
@@ -54,6 +85,7 @@ def test_every_chart_line_links_to_its_fhir_source(live_server: str, page: Any) 
 
 
 def test_an_unknown_chart_says_what_went_wrong(live_server: str, page: Any) -> None:
+    sign_in(page, live_server)
     response = page.goto(f"{live_server}/patients/no-such-patient")
     assert response is not None and response.status == 404
     assert "Patient/no-such-patient is not known" in page.locator("main").inner_text()
@@ -62,10 +94,11 @@ def test_an_unknown_chart_says_what_went_wrong(live_server: str, page: Any) -> N
 
 def test_pages_are_accessible_basics(live_server: str, page: Any) -> None:
     """Labels on every input, one h1, lang set, table headers scoped (WCAG 2.1 AA basics)."""
+    sign_in(page, live_server)
     page.goto(f"{live_server}/patients")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").count() == 1
-    for field in page.locator("input").all():
+    for field in page.locator("input:not([type=hidden])").all():
         field_id = field.get_attribute("id")
         assert page.locator(f"label[for='{field_id}']").count() == 1
     headers = page.locator("th").all()
