@@ -17,7 +17,7 @@ def export_ndjson(services: Services, directory: Path, types: list[str]) -> dict
     counts: dict[str, int] = {}
     handles: dict[str, IO[str]] = {}
     try:
-        with services.repository.reading() as tx:
+        with services.fhir.repository.reading() as tx:
             wanted_types: list[str | None] = list(types) if types else [None]
             for wanted in wanted_types:
                 for stored in tx.iterate(wanted):

@@ -22,8 +22,11 @@ EXIT_NO_INPUT = 66
 
 
 def _services(ctx: click.Context, migrate: bool = True) -> Services:
+    """The services for a command; closed (buffered audit entries flushed) when it ends."""
     settings = load_settings(ctx.obj or {})
-    return build_services(settings, migrate=migrate)
+    services = build_services(settings, migrate=migrate)
+    ctx.call_on_close(services.close)
+    return services
 
 
 def handle_errors(func: F) -> F:
@@ -96,7 +99,6 @@ def demo(ctx: click.Context, patients: int, seed: int) -> None:
     load = load_demo(services, patients, seed)
     elapsed = time.perf_counter() - started
     settings = services.settings
-    services.close()
     click.echo(
         f"Demo hospital ready: {load.stored} resources for {patients} patients "
         f"(seed {seed}) in {elapsed:.1f} s, stored in {settings.resolved_database_url}"

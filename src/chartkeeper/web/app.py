@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -75,7 +77,14 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 
 def create_app(services: Services) -> Starlette:
     """The ASGI app over ``services``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        services.ledger.close()  # write the buffered read entries before the process ends
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/fhir", fhir_api.system, methods=["GET", "POST"]),
             Mount("/fhir", routes=fhir_api.routes()),

@@ -108,14 +108,21 @@ def audit_event(
     }
     if description:
         event["outcomeDesc"] = description
+    entities = _entities(patient_ids, resource, query)
+    if entities:
+        event["entity"] = entities
+    return event
+
+
+def _entities(
+    patient_ids: Sequence[str], resource: str | None, query: str | None
+) -> list[dict[str, Any]]:
     entities = [_patient(patient_id) for patient_id in patient_ids]
     if resource:
         entities.append(_resource(resource))
     if query is not None:
         entities.append(_query(query))
-    if entities:
-        event["entity"] = entities
-    return event
+    return entities
 
 
 def _check_codes(action: str, outcome: str) -> None:
