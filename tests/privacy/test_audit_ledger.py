@@ -34,6 +34,7 @@ from chartkeeper.privacy.audit import (
 )
 from chartkeeper.privacy.audit.chain import (
     GENESIS_HASH,
+    Entry,
     EntryHasher,
     canonical_json,
     hashed_message,
@@ -482,7 +483,8 @@ def test_an_entry_commits_and_rolls_back_with_the_change_it_records(engine: Engi
 def test_appends_store_the_event_with_its_seq_as_id_and_index_its_patients(
     engine: Engine,
 ) -> None:
-    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    keys = AuditKeys.generate()
+    ledger = AuditLedger(engine, keys, FixedClock(NOW))
     ledger.append_now(
         _event(1), patient_ids=["pat-1", "pat-2", "pat-1"], agent="dr.lee", action="R", outcome="0"
     )
@@ -495,6 +497,9 @@ def test_appends_store_the_event_with_its_seq_as_id_and_index_its_patients(
     assert row.recorded_at == 1_772_443_815_123_456
     assert row.prev_hash == GENESIS_HASH
     assert sorted(patients) == ["pat-1", "pat-2"]
+    # The documented formula, with nothing but the standard library:
+    message = (GENESIS_HASH + canonical_json(Entry(**row._asdict()).content())).encode()
+    assert hmac.new(keys.hmac_key, message, hashlib.sha256).hexdigest() == row.entry_hash
 
 
 def test_concurrent_appends_get_contiguous_seqs_that_chain(engine: Engine) -> None:
