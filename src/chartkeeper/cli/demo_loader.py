@@ -17,7 +17,7 @@ from chartkeeper.fhir.interactions import transaction
 from chartkeeper.privacy.actor import ROLES
 
 #: Demo accounts: user name = role, password as below (documented in the README; demo only).
-DEMO_PASSWORD = "riverside-{role}"
+DEMO_PASSWORD = "riverside-{role}"  # noqa: S105 - documented demo-only passwords
 
 
 @dataclass
