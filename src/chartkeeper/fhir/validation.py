@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 # The R4B models of fhir.resources are the R4-compatible ones (the package root is R5).
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 
 from chartkeeper.core.errors import InvalidError, Issue, NotFoundError
@@ -121,9 +122,20 @@ def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+#: A control character as orjson escapes it (\b, \f or \u00XX), after an even number of
+#: backslashes so that a literal backslash followed by "b" is not mistaken for one.
+_ESCAPED_CONTROL = re.compile(rb"(?<!\\)(?:\\\\)*\\(?:b|f|u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F]))")
+
+
 def _control_characters(resource: dict[str, Any], resource_type: str, prefix: str) -> list[Issue]:
     """datatypes.html#string: no character below U+0020 but tab, CR and LF (the models let
-    them through, and PostgreSQL cannot store NUL at all)."""
+    them through, and PostgreSQL cannot store NUL at all).
+
+    One regular-expression scan of the serialized resource finds the rare offender; only then
+    is the resource walked to name the element.
+    """
+    if not _ESCAPED_CONTROL.search(orjson.dumps(resource)):
+        return []
     issues: list[Issue] = []
     stack: list[tuple[tuple[Any, ...], Any]] = [((), resource)]
     while stack and len(issues) < MAX_ISSUES:
