@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from chartkeeper.core.clock import Clock, SystemClock
 from chartkeeper.core.settings import Settings
 from chartkeeper.fhir.interactions.context import FhirContext, FhirOptions
-from chartkeeper.privacy.actor import SYSTEM, Actor
+from chartkeeper.privacy.actor import CLINICAL_ROLES, SYSTEM, Actor
 from chartkeeper.privacy.audit import AuditLedger, load_keys
+from chartkeeper.privacy.break_glass import BreakGlassStore
 from chartkeeper.privacy.guard import GuardedRepository
 from chartkeeper.privacy.sensitivity import labels_to_add
 from chartkeeper.privacy.services import SecurityServices, build_security
@@ -44,10 +45,16 @@ class Services:
     security: SecurityServices
     clock: Clock
     options: FhirOptions
+    break_glass: BreakGlassStore
 
     def for_actor(self, actor: Actor) -> FhirContext:
         """The FHIR interactions' context for ``actor``."""
-        guarded = GuardedRepository(self.repository, actor, self.ledger, self.clock)
+        emergency = frozenset[str]()
+        if actor.kind == "user" and actor.role in CLINICAL_ROLES:
+            emergency = self.break_glass.active_patients(actor.name)
+        guarded = GuardedRepository(
+            self.repository, actor, self.ledger, self.clock, break_glass=emergency
+        )
         return FhirContext(
             repository=guarded,
             clock=self.clock,
@@ -84,7 +91,8 @@ def build_services(
         max_page_size=settings.max_page_size,
         validate_on_write=settings.validate_on_write,
     )
-    return Services(settings, engine, repository, ledger, security, clock, options)
+    break_glass = BreakGlassStore(engine, clock, ledger)
+    return Services(settings, engine, repository, ledger, security, clock, options, break_glass)
 
 
 def with_options(services: Services, **changes: Any) -> Services:

@@ -64,7 +64,32 @@ def parse_search(
         if "\x00" in value:  # no stored string holds one (and PostgreSQL cannot compare it)
             raise bad_value(name, value.replace("\x00", "\\0"), "NUL characters are not allowed")
         _parse_item(query, name, value)
+    _check_size(request)
     return request
+
+
+# Bounds on one search, so that its SQL stays within what the stores accept (SQLite: expression
+# depth 1000 and 32766 variables; PostgreSQL: 65535 parameters). Beyond them: 400, not 500.
+MAX_OR_VALUES = 100
+MAX_CRITERIA = 100
+MAX_SEARCH_VALUES = 1000
+MAX_SORT_KEYS = 50
+
+
+def _check_size(request: SearchRequest) -> None:
+    if len(request.criteria) > MAX_CRITERIA:
+        count = len(request.criteria)
+        raise InvalidError(f"A search may have at most {MAX_CRITERIA} criteria, not {count}")
+    total = sum(_value_count(c) for c in request.criteria)
+    if total > MAX_SEARCH_VALUES:
+        raise InvalidError(f"A search may carry at most {MAX_SEARCH_VALUES} values, not {total}")
+    if len(request.sort) > MAX_SORT_KEYS:
+        raise invalid("_sort", f"_sort may name at most {MAX_SORT_KEYS} keys")
+
+
+def _value_count(criterion: Criterion) -> int:
+    inner = criterion.chain or criterion.has
+    return len(criterion.values) + (_value_count(inner) if inner else 0)
 
 
 def _parse_item(query: QueryState, name: str, value: str) -> None:
@@ -151,7 +176,10 @@ def _boolean(label: str, value: str) -> bool:
 def _values(spec: ValueSpec, label: str, value: str) -> list[SearchValue]:
     """The OR-ed values (search.html#combining: unescaped ``,`` separates them)."""
     values: list[SearchValue] = []
-    for part in split_unescaped(value, ","):
+    parts = split_unescaped(value, ",")
+    if len(parts) > MAX_OR_VALUES:
+        raise invalid(label, f"At most {MAX_OR_VALUES} values may be OR-ed, not {len(parts)}")
+    for part in parts:
         if not part:
             continue
         try:

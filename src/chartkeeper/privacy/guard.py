@@ -100,6 +100,13 @@ def scope_readable_types(actor: Actor) -> frozenset[str] | None:
 SYSTEM_DECISION = Decision(True, "the system itself (CLI import, demo load)", "system")
 
 
+def emergency_note(decision: Decision | None) -> str | None:
+    """The audit description of an access that rested on a break-the-glass grant."""
+    if decision is None or decision.rule != "break-the-glass":
+        return None
+    return f"break-the-glass: {decision.reason}"
+
+
 class RefusedError(ForbiddenError):
     """Carries the decision so the refusal can be audited once the transaction is over."""
 
@@ -205,12 +212,18 @@ class GuardedTransaction:
         )
 
     def _audit_read(
-        self, interaction: str, patients: list[str], what: str | None, query: str | None = None
+        self,
+        interaction: str,
+        patients: list[str],
+        what: str | None,
+        query: str | None = None,
+        decision: Decision | None = None,
     ) -> None:
         if not self._read_only:
             return  # inside a write the interaction reads before it writes: the write is audited
         action, subtype = ACTIONS[interaction]
-        event = self._event(action, subtype, "0", patients, what, query=query)
+        note = emergency_note(decision)
+        event = self._event(action, subtype, "0", patients, what, note, query=query)
         self._guard.ledger.buffered().add(
             event, patient_ids=patients, agent=self.actor.name, action=action, outcome="0"
         )
@@ -233,7 +246,7 @@ class GuardedTransaction:
                 self._pending.refusals.append((event, patients, action))
                 return None
             self._refuse(decision, what, patients, interaction)
-        self._audit_read(interaction, patients, what)
+        self._audit_read(interaction, patients, what, decision=decision)
         return stored
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
@@ -301,7 +314,7 @@ class GuardedTransaction:
         decision = self._decide("everything", "Patient", None, patient_id)
         if not decision.allowed:
             self._refuse(decision, f"Patient/{patient_id}", [patient_id], "everything")
-        self._audit_read("everything", [patient_id], f"Patient/{patient_id}")
+        self._audit_read("everything", [patient_id], f"Patient/{patient_id}", decision=decision)
         yield from self._inner.compartment(patient_id, types, since, self._visibility(None))
 
     def referenced_by_compartment(
@@ -332,26 +345,32 @@ class GuardedTransaction:
     ) -> StoredResource:
         interaction = "delete" if stored.deleted else ("update" if replaces else "create")
         what = f"{stored.resource_type}/{stored.id}"
+        decisions: list[Decision] = []
         if replaces:
             previous = self._inner.read(stored.resource_type, stored.id)
             if previous is not None and not previous.deleted:
-                self._check_write(interaction, previous.resource(), previous.patient_id, what)
+                resource = previous.resource()
+                decisions.append(
+                    self._check_write(interaction, resource, previous.patient_id, what)
+                )
         if not stored.deleted:
-            self._check_write(interaction, stored.resource(), patient_id, what)
+            decisions.append(self._check_write(interaction, stored.resource(), patient_id, what))
         written: StoredResource = self._inner.write(stored, index, patient_id, replaces)
         action, subtype = ACTIONS[interaction]
         patients = [patient_id] if patient_id else []
         version = f"{what}/_history/{stored.version_id}"
-        event = self._event(action, subtype, "0", patients, version)
+        notes = [note for note in map(emergency_note, decisions) if note]
+        event = self._event(action, subtype, "0", patients, version, notes[0] if notes else None)
         self._pending.writes.append((event, patients, action, "0"))
         return written
 
     def _check_write(
         self, interaction: str, resource: dict[str, Any], patient: str | None, what: str
-    ) -> None:
+    ) -> Decision:
         decision = self._decide(interaction, str(resource["resourceType"]), resource, patient)
         if not decision.allowed:
             self._refuse(decision, what, [patient] if patient else [], interaction)
+        return decision
 
 
 class GuardedRepository:

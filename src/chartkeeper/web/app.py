@@ -21,7 +21,14 @@ from chartkeeper.core.errors import (
     NotFoundError,
     UnauthorizedError,
 )
-from chartkeeper.web import fhir_api, workbench
+from chartkeeper.web import (
+    audit_api,
+    break_glass_api,
+    break_glass_pages,
+    fhir_api,
+    portal,
+    workbench,
+)
 from chartkeeper.web.auth import auth_routes
 from chartkeeper.web.oauth import oauth_routes
 from chartkeeper.web.responses import error_response, json_response
@@ -87,10 +94,14 @@ def create_app(services: Services) -> Starlette:
         lifespan=lifespan,
         routes=[
             Route("/fhir", fhir_api.system, methods=["GET", "POST"]),
+            *audit_api.routes(),  # AuditEvent and $access-log, before the generic /fhir
+            *break_glass_api.routes(),  # $break-the-glass and the review API, before /fhir
             Mount("/fhir", routes=fhir_api.routes()),
             *oauth_routes(),
             *auth_routes(),
+            *break_glass_pages.routes(),
             *workbench.routes(),
+            *portal.routes(),
         ],
         exception_handlers={
             ChartkeeperError: _chartkeeper_error,

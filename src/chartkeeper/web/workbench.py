@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from chartkeeper.core.errors import ChartkeeperError
+from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, NotFoundError
 from chartkeeper.fhir.interactions import search
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.interactions.read import found
@@ -113,7 +113,12 @@ def _load_chart(ctx: FhirContext, patient_id: str) -> Any:
 
 async def chart(request: Request) -> Response:
     patient_id = request.path_params["id"]
-    chart_data = await run_in_threadpool(_load_chart, _ctx(request), patient_id)
+    try:
+        chart_data = await run_in_threadpool(_load_chart, _ctx(request), patient_id)
+    except (NotFoundError, ForbiddenError) as error:
+        from chartkeeper.web.break_glass_pages import refused_chart  # it imports this module
+
+        return refused_chart(request, patient_id, error)
     return render(
         "chart.html",
         **_page_context(request),

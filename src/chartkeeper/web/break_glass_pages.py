@@ -1,0 +1,105 @@
+"""Workbench pages for break-the-glass: the emergency form on a refused chart, and the review."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, UnauthorizedError
+from chartkeeper.privacy.actor import CLINICAL_ROLES
+from chartkeeper.privacy.break_glass import DEFAULT_HOURS, BreakGlassStore, check_reviewer
+from chartkeeper.web import sessions
+from chartkeeper.web.auth import actor_of, current_session
+from chartkeeper.web.workbench import _page_context, render
+
+QUEUE_PAGE = "/privacy/break-glass"
+
+
+def _store(request: Request) -> BreakGlassStore:
+    store: BreakGlassStore = request.app.state.services.break_glass
+    return store
+
+
+async def _checked_form(request: Request) -> FormData:
+    """The posted form of a signed-in session, once its CSRF token is right."""
+    session = current_session(request)
+    if session is None:
+        raise UnauthorizedError("Sign in again to continue")
+    form = await request.form()
+    key: bytes = request.app.state.session_key
+    if not sessions.csrf_ok(key, session, str(form.get("csrf", ""))):
+        raise ForbiddenError("This form has expired; reload the page and try again")
+    return form
+
+
+def _offer(
+    request: Request, patient_id: str, error: ChartkeeperError, reason: str = ""
+) -> Response:
+    return render(
+        "break_glass_offer.html",
+        error.status,
+        **_page_context(request),
+        title="No access to this chart",
+        error=error,
+        patient_id=patient_id,
+        reason=reason,
+        hours=DEFAULT_HOURS,
+    )
+
+
+def refused_chart(request: Request, patient_id: str, error: ChartkeeperError) -> Response:
+    """A refused chart: clinicians may break the glass; anyone else gets the usual error."""
+    actor = actor_of(request)
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if not wants_page or actor.kind != "user" or actor.role not in CLINICAL_ROLES:
+        raise error
+    return _offer(request, patient_id, error)
+
+
+async def declare(request: Request) -> Response:
+    """``POST /patients/{id}/break-the-glass``: declare the emergency, then open the chart."""
+    patient_id = request.path_params["id"]
+    form = await _checked_form(request)
+    reason = str(form.get("reason", ""))
+    actor = actor_of(request)
+    try:
+        await run_in_threadpool(_store(request).declare, actor, patient_id, reason)
+    except ChartkeeperError as error:
+        if error.status != 400:
+            raise
+        return _offer(request, patient_id, error, reason)
+    return RedirectResponse(f"/patients/{patient_id}", 303)
+
+
+async def queue_page(request: Request) -> Response:
+    """``GET /privacy/break-glass``: the grants waiting for the privacy officer's review."""
+    check_reviewer(actor_of(request))
+    grants = await run_in_threadpool(_store(request).queue, "pending")
+    return render(
+        "break_glass_queue.html",
+        **_page_context(request),
+        title="Break-the-glass review",
+        grants=grants,
+    )
+
+
+async def review(request: Request) -> Response:
+    """``POST /privacy/break-glass/{grant_id}``: accept or refer one grant, back to the queue."""
+    form = await _checked_form(request)
+    reviewer = actor_of(request)
+    decision, note = str(form.get("decision", "")), str(form.get("note", ""))
+    grant_id = request.path_params["grant_id"]
+    await run_in_threadpool(_store(request).review, grant_id, reviewer, decision, note)
+    return RedirectResponse(QUEUE_PAGE, 303)
+
+
+def routes() -> list[BaseRoute]:
+    """The break-the-glass pages."""
+    return [
+        Route("/patients/{id}/break-the-glass", declare, methods=["POST"]),
+        Route(QUEUE_PAGE, queue_page, methods=["GET"]),
+        Route(QUEUE_PAGE + "/{grant_id}", review, methods=["POST"]),
+    ]
