@@ -28,6 +28,9 @@ CHARTKEEPER_TEST_POSTGRES_URL ?= postgresql+psycopg://chartkeeper:chartkeeper@12
 CHARTKEEPER_TEST_CHROMIUM ?= /usr/bin/chromium
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-k search -x'
 PYTEST_ARGS ?=
+# Two workers, one file per worker at a time (module fixtures such as the Synthea load stay on
+# one worker); PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 
 # Only lint folders that exist: git does not keep empty ones, and ruff fails on a missing path.
 LINT_PATHS := $(wildcard src tests bench scripts)
@@ -60,7 +63,8 @@ test: $(TEST_STAMP) ## install test deps, start PostgreSQL/Chromium, run all gat
 	echo "==> pytest $(PYTEST_ARGS)"; \
 	CHARTKEEPER_TEST_POSTGRES_URL='$(CHARTKEEPER_TEST_POSTGRES_URL)' \
 	CHARTKEEPER_TEST_CHROMIUM='$(CHARTKEEPER_TEST_CHROMIUM)' \
-		$(BIN)/pytest $(PYTEST_ARGS) || failed="$$failed  pytest (exit $$?)"$$'\n'; \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) \
+		|| failed="$$failed  pytest (exit $$?)"$$'\n'; \
 	if [ -n "$$failed" ]; then printf 'make test FAILED:\n%s' "$$failed" >&2; exit 1; fi
 
 bench: $(TEST_STAMP) ## run the benchmarks (bench/run.py)
