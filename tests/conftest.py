@@ -92,11 +92,26 @@ def _fresh_postgres_database(server_url: str) -> Iterator[str]:
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        # FORCE: a connection pool the test forgot to dispose must not leak the database.
-        with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        _drop_database(admin_dsn, name)
+
+
+def _drop_database(admin_dsn: str, name: str) -> None:
+    """Drop a test database. FORCE ends a connection pool the test forgot to dispose; a
+    backend of another role (e.g. one the server starts itself) can make FORCE refuse for a
+    moment, so retry briefly, then leave it: the test cluster is disposable."""
+    import time
+
+    import psycopg
+    from psycopg import sql
+
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    for attempt in range(10):
+        try:
+            with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(statement)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture

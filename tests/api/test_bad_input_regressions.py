@@ -194,6 +194,53 @@ def test_a_transaction_put_to_an_id_with_a_nul_character_is_400(client: TestClie
     _issue(post(client, "/fhir", _bundle("transaction", entry)), 400)
 
 
+# --- searches too big for one SQL statement (SQLite: expression depth 1000) ---------------------
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def test_a_search_with_hundreds_of_or_ed_values_is_400(client: TestClient) -> None:
+    dates = ",".join(f"ge19{i % 100:02}" for i in range(600))
+    response = client.post("/fhir/Patient/_search", data={"birthdate": dates}, headers=FORM)
+    issue = _issue(response, 400)
+    assert issue["expression"] == ["birthdate"]
+    assert "At most 100 values" in issue["diagnostics"]
+
+
+def test_a_reverse_chained_search_with_130_dates_is_400(client: TestClient) -> None:
+    dates = ",".join(f"ge20{i % 100:02}" for i in range(130))
+    body = {"_has:Observation:patient:date": dates}
+    response = client.post("/fhir/Patient/_search", data=body, headers=FORM)
+    assert _issue(response, 400)["expression"] == ["_has:Observation:patient:date"]
+
+
+def test_a_search_with_a_thousand_criteria_is_400(client: TestClient) -> None:
+    body = "&".join(f"name=n{i}" for i in range(1000))
+    response = client.post("/fhir/Patient/_search", content=body.encode(), headers=FORM)
+    assert "at most 100 criteria" in _issue(response, 400)["diagnostics"]
+
+
+def test_a_search_with_more_than_a_thousand_values_in_all_is_400(client: TestClient) -> None:
+    names = ",".join(f"n{i}" for i in range(100))
+    body = "&".join([f"name={names}"] * 11)
+    response = client.post("/fhir/Patient/_search", content=body.encode(), headers=FORM)
+    assert "at most 1000 values" in _issue(response, 400)["diagnostics"]
+
+
+def test_a_sort_with_thousands_of_keys_is_400(client: TestClient) -> None:
+    response = client.get("/fhir/Patient", params={"_sort": ",".join(["_id"] * 2500)})
+    assert _issue(response, 400)["expression"] == ["_sort"]
+
+
+def test_searches_within_the_limits_still_work(client: TestClient) -> None:
+    _stored_patient(client)
+    names = ",".join(["Smith", *(f"n{i}" for i in range(99))])
+    body = "&".join([f"name={names}"] * 10 + ["_sort=" + ",".join(["_id"] * 50)])
+    response = client.post("/fhir/Patient/_search", content=body.encode(), headers=FORM)
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == 1
+
+
 # --- batch and transaction entries -------------------------------------------------------------
 
 

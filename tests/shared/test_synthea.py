@@ -74,14 +74,16 @@ def loaded(
 
 
 def _count(services: Services, resource_type: str, params: list[tuple[str, str]]) -> int:
-    result = search.search(services.fhir, resource_type, [*params, ("_summary", "count")])
+    result = search.search(
+        services.fhir, resource_type, [*params, ("_summary", "count")], raw=False
+    )
     total: int = (result.body or {})["total"]
     return total
 
 
 def _server_id(services: Services, row: dict[str, str]) -> str:
     """The id this server gave the bundle's Patient (POST assigns new ids), found by MRN."""
-    result = search.search(services.fhir, "Patient", [("identifier", row["mrn"])])
+    result = search.search(services.fhir, "Patient", [("identifier", row["mrn"])], raw=False)
     entries = (result.body or {}).get("entry", [])
     assert len(entries) == 1, f"{row['file']}: MRN {row['mrn']} matches {len(entries)} patients"
     identifier: str = entries[0]["resource"]["id"]
@@ -111,6 +113,6 @@ def test_patients_are_found_by_family_and_birthdate(loaded: Any) -> None:
     services, manifest, _failures = loaded
     for row in manifest[:50]:
         params = [("family", row["family"]), ("birthdate", row["birthDate"])]
-        result = search.search(services.fhir, "Patient", params)
+        result = search.search(services.fhir, "Patient", params, raw=False)
         ids = [e["resource"]["id"] for e in (result.body or {}).get("entry", [])]
         assert _server_id(services, row) in ids

@@ -45,9 +45,10 @@ def _sqlite_engine(url: str) -> Engine:
             "synchronous=NORMAL",
             "foreign_keys=ON",
             "busy_timeout=30000",
-            "cache_size=-65536",
+            # per connection: 16 MiB of page cache, no memory map (each connection would map
+            # the file again, and a pool of them counted as resident memory many times over)
+            "cache_size=-16384",
             "temp_store=MEMORY",
-            "mmap_size=268435456",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()

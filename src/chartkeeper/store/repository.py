@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, or_, select
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from chartkeeper.core.errors import BusyError
@@ -25,6 +25,8 @@ from chartkeeper.store.writes import PendingWrites
 
 R = schema.resources
 H = schema.history
+#: built once: composing the statement on every read costs more than running it
+READ_ONE = select(R).where(R.c.res_type == bindparam("t"), R.c.res_id == bindparam("i"))
 
 
 def _stored(row: Row[Any]) -> StoredResource:
@@ -35,7 +37,7 @@ def _stored(row: Row[Any]) -> StoredResource:
         last_updated=row.last_updated,
         deleted=bool(row.deleted),
         body=row.body,
-        method=getattr(row, "method", "PUT"),
+        method=row._mapping.get("method", "PUT"),
         patient_id=row.patient_id,
     )
 
@@ -57,9 +59,7 @@ class SqlTransaction:
         if key in self._known:
             return self._known[key]
         self.flush()
-        row = self.connection.execute(
-            select(R).where(R.c.res_type == resource_type, R.c.res_id == resource_id)
-        ).first()
+        row = self.connection.execute(READ_ONE, {"t": resource_type, "i": resource_id}).first()
         return _stored(row) if row else None
 
     def prefetch(self, keys: list[tuple[str, str]]) -> None:

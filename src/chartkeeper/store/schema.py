@@ -99,6 +99,9 @@ idx_reference = _index_table(
     Column("url", Text, nullable=True),
     value_index=("target_id", "target_type"),
 )
+#: $everything and chart facts look up everything one patient's records refer to
+Index("ix_idx_reference_patient", idx_reference.c.patient_id)
+
 idx_number = _index_table(
     "idx_number",
     Column("value", Float, nullable=False),

@@ -76,7 +76,8 @@ async def patients(request: Request) -> Response:
     usable = raw_offset.isascii() and raw_offset.isdigit() and len(raw_offset) < 10
     offset = int(raw_offset) if usable else 0
     items += [("_count", str(PAGE_SIZE)), ("_offset", str(offset)), ("_sort", "family,given")]
-    result = await run_in_threadpool(search.search, _ctx(request), "Patient", items)
+    context = _ctx(request)
+    result = await run_in_threadpool(search.search, context, "Patient", items, False, False)
     bundle = result.body or {}
     total = int(bundle.get("total", 0))
     rows = _patient_rows(bundle)

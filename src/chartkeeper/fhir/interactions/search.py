@@ -28,10 +28,11 @@ def run_search(ctx: FhirContext, request: SearchRequest) -> SearchPage:
 
 
 def _entry(
-    ctx: FhirContext, stored: StoredResource, mode: str, request: SearchRequest
+    ctx: FhirContext, stored: StoredResource, mode: str, request: SearchRequest, raw: bool
 ) -> dict[str, Any]:
-    resource = orjson.loads(stored.body or "{}")
-    resource = shape(resource, request.summary, request.elements)
+    resource: Any = orjson.Fragment(stored.body or "{}")  # served as stored, not re-parsed
+    if not raw or request.summary not in (None, "false") or request.elements:
+        resource = shape(orjson.loads(stored.body or "{}"), request.summary, request.elements)
     return {
         "fullUrl": full_url(ctx.options.base_url, stored),
         "resource": resource,
@@ -44,8 +45,13 @@ def search(
     resource_type: str | None,
     items: list[tuple[str, str]],
     strict: bool = False,
+    raw: bool = True,
 ) -> Result:
-    """A searchset Bundle for ``items`` (the query as ordered name/value pairs)."""
+    """A searchset Bundle for ``items`` (the query as ordered name/value pairs).
+
+    With ``raw`` the entries' resources are the stored JSON as ``orjson.Fragment`` (for the
+    wire); without, they are dicts (for callers that read them).
+    """
     if resource_type:
         require_resource_type(resource_type)
     request = parse_search(
@@ -57,8 +63,8 @@ def search(
         max_count=ctx.options.max_page_size,
     )
     page = run_search(ctx, request)
-    entries = [_entry(ctx, m, "match", request) for m in page.matches]
-    entries += [_entry(ctx, i, "include", request) for i in page.included]
+    entries = [_entry(ctx, m, "match", request, raw) for m in page.matches]
+    entries += [_entry(ctx, i, "include", request, raw) for i in page.included]
     if request.warnings:
         entries.append(outcome_entry(request.warnings))
     base = ctx.options.base_url

@@ -60,6 +60,6 @@ def everything(ctx: FhirContext, patient_id: str, items: list[tuple[str, str]]) 
 def _entry(ctx: FhirContext, stored: StoredResource) -> dict[str, Any]:
     return {
         "fullUrl": full_url(ctx.options.base_url, stored),
-        "resource": orjson.loads(stored.body or "{}"),
+        "resource": orjson.Fragment(stored.body or "{}"),  # served as stored, never re-parsed
         "search": {"mode": "match"},
     }
