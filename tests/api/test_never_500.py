@@ -1,11 +1,14 @@
 """No request a client can send yields a 5xx.
 
-Hypothesis generates searches, writes, batch and transaction Bundles, odd paths under ``/fhir``
-and workbench page requests, and sends each through the real ASGI app over a real database
-(SQLite always; PostgreSQL too when ``CHARTKEEPER_TEST_POSTGRES_URL`` is set: see
-``module_database_url`` in tests/conftest.py). Every response must be below 500, and every 4xx
-must be a FHIR OperationOutcome with at least one issue whose ``diagnostics`` says what was
-wrong.
+Hypothesis generates searches (and searches too big for one SQL statement), writes, batch and
+transaction Bundles, odd paths under ``/fhir``, workbench pages, requests to the security
+surface (credentials, sign-in, OAuth, audit, break-the-glass) and values a database cannot hold,
+and sends each through the real ASGI app over a real database (SQLite always; PostgreSQL too
+when ``CHARTKEEPER_TEST_POSTGRES_URL`` is set: see ``module_database_url`` in tests/conftest.py).
+Every response must be below 500, and every 4xx must say what was wrong: a FHIR OperationOutcome
+with at least one issue carrying ``diagnostics`` (an RFC 6749 error body from ``/oauth``, an
+error page for a browser). The requests that once broke this are pinned, one example each, in
+test_bad_input_regressions.py; one known PostgreSQL gap is an xfail at the end of this file.
 
 Set ``CHARTKEEPER_NEVER500_SCALE`` (e.g. ``10``) to multiply the number of examples for a soak.
 """
@@ -17,6 +20,8 @@ import copy
 import json
 import math
 import os
+import random
+import string
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
@@ -183,7 +188,7 @@ def send(
     body: bytes | None = None,
     headers: dict[str, bytes] | None = None,
 ) -> httpx.Response:
-    """Send one request and assert it got no 5xx, and a 4xx carries an OperationOutcome."""
+    """Send one request; assert it got no 5xx, and that a 4xx says what was wrong."""
     headers = headers or {}
     REQUESTS_SENT[0] += 1
     response = client.request(method, url, content=body, headers=headers)
@@ -1095,3 +1100,26 @@ def test_no_request_to_the_security_surface_yields_a_server_error(
     fuzz_client: TestClient, request: Request
 ) -> None:
     send(fuzz_client, *request)
+
+
+def test_a_long_free_text_value_is_stored_not_crashed_on(
+    fuzz_client: TestClient, module_database_url: str, request: pytest.FixtureRequest
+) -> None:
+    """A 12 000-character Observation.valueString (a pathology note, say) is valid FHIR, and
+    is indexed for the R4 ``value-string`` parameter."""
+    if module_database_url.startswith("postgresql"):
+        reason = (
+            "KNOWN BUG: PostgreSQL refuses B-tree index rows over ~2.7 kB, and idx_string.value"
+            " (likewise idx_token.code/system, idx_uri.value, idx_composite.code) indexes the"
+            " whole text: a design change (index a bounded prefix or a hash) is needed"
+        )
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    words = random.Random(4)
+    note = " ".join(
+        "".join(words.choices(string.ascii_lowercase, k=words.randint(2, 9))) for _ in range(2000)
+    )
+    body = {**OBSERVATION, "id": "long-note", "valueString": note}
+    del body["valueQuantity"]
+    headers = {"content-type": latin1(FHIR_JSON)}
+    response = send(fuzz_client, "PUT", "/fhir/Observation/long-note", encode(body), headers)
+    assert response.status_code in (200, 201)

@@ -15,4 +15,4 @@ def new_id() -> str:
 
 def is_valid_id(value: str) -> bool:
     """True when ``value`` is a valid FHIR logical id (R4 ``id`` datatype)."""
-    return bool(ID_PATTERN.match(value))
+    return bool(ID_PATTERN.fullmatch(value))
