@@ -181,3 +181,12 @@ def test_a_clock_skewed_future_token_is_refused(
     headers = _user(services, "nurse2", "nurse")
     clock.advance(hours=-1)
     assert anonymous.get("/fhir/Patient", headers=headers).status_code == 401
+
+
+def test_a_deleted_record_of_another_patient_looks_missing_not_gone(
+    services: Services, hospital: TestClient
+) -> None:
+    assert hospital.delete("/fhir/Observation/o-pb").status_code == 204
+    headers = _user(services, "alice", "patient", patient_id="pa")
+    assert hospital.get("/fhir/Observation/o-pb", headers=headers).status_code == 404
+    assert hospital.get("/fhir/Observation/o-pb").status_code == 410

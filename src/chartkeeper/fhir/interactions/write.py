@@ -72,7 +72,8 @@ def persist_deletion(
         body=None,
         method="DELETE",
     )
-    return tx.write(stored, None, None)
+    # the deletion keeps its compartment, so access to it is decided like the record it was
+    return tx.write(stored, None, previous.patient_id)
 
 
 def _ordered(resource: dict[str, Any]) -> dict[str, Any]:
