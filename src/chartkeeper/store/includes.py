@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, and_, or_, select
 
 from chartkeeper.fhir.repository import StoredResource
 from chartkeeper.fhir.search_request import Include
 from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import schema
+from chartkeeper.store.rows import stored as stored_row
 from chartkeeper.store.visibility_sql import visible
 
 R = schema.resources
 REF = schema.idx_reference
 MAX_ITERATIONS = 4
-
-
-def _stored(row: Any) -> StoredResource:
-    return StoredResource(
-        resource_type=row.res_type,
-        id=row.res_id,
-        version_id=row.version_id,
-        last_updated=row.last_updated,
-        deleted=bool(row.deleted),
-        body=row.body,
-        patient_id=row.patient_id,
-    )
 
 
 def _forward(
@@ -81,7 +68,7 @@ def _fetch(
             R.c.deleted.is_(False),
             visible(R, visibility),
         )
-        found.extend(_stored(row) for row in connection.execute(query.order_by(R.c.res_id)))
+        found.extend(stored_row(row) for row in connection.execute(query.order_by(R.c.res_id)))
     return found
 
 

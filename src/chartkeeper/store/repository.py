@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from chartkeeper.core.errors import BusyError
@@ -19,6 +18,7 @@ from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import schema
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
+from chartkeeper.store.rows import stored as stored_row
 from chartkeeper.store.search_sql import SearchCompiler
 from chartkeeper.store.visibility_sql import visible
 from chartkeeper.store.writes import PendingWrites
@@ -27,19 +27,6 @@ R = schema.resources
 H = schema.history
 #: built once: composing the statement on every read costs more than running it
 READ_ONE = select(R).where(R.c.res_type == bindparam("t"), R.c.res_id == bindparam("i"))
-
-
-def _stored(row: Row[Any]) -> StoredResource:
-    return StoredResource(
-        resource_type=row.res_type,
-        id=row.res_id,
-        version_id=row.version_id,
-        last_updated=row.last_updated,
-        deleted=bool(row.deleted),
-        body=row.body,
-        method=row._mapping.get("method", "PUT"),
-        patient_id=row.patient_id,
-    )
 
 
 class SqlTransaction:
@@ -60,7 +47,7 @@ class SqlTransaction:
             return self._known[key]
         self.flush()
         row = self.connection.execute(READ_ONE, {"t": resource_type, "i": resource_id}).first()
-        return _stored(row) if row else None
+        return stored_row(row) if row else None
 
     def prefetch(self, keys: list[tuple[str, str]]) -> None:
         """Read the current versions of many resources in one query (for a Bundle's PUTs)."""
@@ -76,7 +63,7 @@ class SqlTransaction:
             for resource_type, ids in by_type.items():
                 query = select(R).where(R.c.res_type == resource_type, R.c.res_id.in_(ids))
                 for row in self.connection.execute(query):
-                    self._known[(row.res_type, row.res_id)] = _stored(row)
+                    self._known[(row.res_type, row.res_id)] = stored_row(row)
 
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         if not is_valid_id(resource_id):
@@ -89,7 +76,7 @@ class SqlTransaction:
                 H.c.version_id == version_id,
             )
         ).first()
-        return _stored(row) if row else None
+        return stored_row(row) if row else None
 
     def write(
         self,
@@ -152,7 +139,7 @@ class SqlTransaction:
         rows = self.connection.execute(
             select(H).where(where).order_by(H.c.seq.desc()).limit(query.count).offset(query.offset)
         )
-        return [_stored(r) for r in rows], int(total or 0)
+        return [stored_row(r) for r in rows], int(total or 0)
 
     def compartment(
         self,
@@ -173,7 +160,7 @@ class SqlTransaction:
             conditions.append(R.c.last_updated >= since)
         query = select(R).where(*conditions).order_by(R.c.res_type, R.c.res_id)
         for row in self.connection.execute(query):
-            yield _stored(row)
+            yield stored_row(row)
 
     def referenced_by_compartment(
         self, patient_id: str, visibility: Visibility | None = None
@@ -203,7 +190,7 @@ class SqlTransaction:
             )
             .order_by(R.c.res_type, R.c.res_id)
         )
-        return [_stored(row) for row in self.connection.execute(query)]
+        return [stored_row(row) for row in self.connection.execute(query)]
 
     def iterate(
         self, resource_type: str | None, visibility: Visibility | None = None
@@ -216,7 +203,7 @@ class SqlTransaction:
             query.order_by(R.c.res_type, R.c.res_id)
         )
         for row in result:
-            yield _stored(row)
+            yield stored_row(row)
 
 
 class SqlRepository:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from chartkeeper.core.errors import InvalidError
-from chartkeeper.fhir.repository import SearchPage, StoredResource
+from chartkeeper.fhir.repository import SearchPage
 from chartkeeper.fhir.search_request import (
     CompositeValue,
     Criterion,
@@ -35,6 +35,7 @@ from chartkeeper.fhir.search_request import (
 )
 from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import fulltext, schema
+from chartkeeper.store.rows import stored as stored_row
 from chartkeeper.store.value_sql import (
     TABLE_BY_TYPE,
     composite_condition,
@@ -71,7 +72,7 @@ class SearchCompiler:
         limit = None if request.count is None else request.count + 1  # one more: is there a next?
         rows = connection.execute(query.order_by(*self.order_by(keys)).limit(limit)).all()
         shown = rows if request.count is None else rows[: request.count]
-        page = SearchPage(matches=[_stored(row) for row in shown], total=total)
+        page = SearchPage(matches=[stored_row(row) for row in shown], total=total)
         if len(rows) > len(shown):
             last = shown[-1]
             page.next_cursor = [getattr(last, f"sort_{n}") for n in range(len(keys))]
@@ -229,18 +230,6 @@ class SearchCompiler:
             )
             .scalar_subquery()
         )
-
-
-def _stored(row: Any) -> StoredResource:
-    return StoredResource(
-        resource_type=row.res_type,
-        id=row.res_id,
-        version_id=row.version_id,
-        last_updated=row.last_updated,
-        deleted=bool(row.deleted),
-        body=row.body,
-        patient_id=row.patient_id,
-    )
 
 
 def reference_ids(values: list[ReferenceValue]) -> list[str]:
