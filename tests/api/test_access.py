@@ -12,42 +12,13 @@ from starlette.testclient import TestClient
 
 from chartkeeper.app import Services
 from chartkeeper.privacy.actor import Actor
-from tests.api.conftest import bearer, patient, put
-
-PASSWORD = "correct horse battery"
-
-
-def _user(services: Services, name: str, role: str, **links: str) -> dict[str, str]:
-    services.security.identity.add_user(name, role, PASSWORD, **links)
-    actor = services.security.identity.user_actor(name)
-    scopes = frozenset({"user/*.cruds"} if role != "patient" else {"patient/*.rs"})
-    return bearer(services, Actor(**{**actor.__dict__, "scopes": scopes}))
-
-
-def _observation(ident: str, subject: str) -> dict[str, Any]:
-    return {
-        "resourceType": "Observation",
-        "id": ident,
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
-        "subject": {"reference": f"Patient/{subject}"},
-        "valueQuantity": {"value": 70, "unit": "/min"},
-    }
+from tests.api.conftest import bearer
+from tests.api.people import PASSWORD, build_hospital, observation, user
 
 
 @pytest.fixture
 def hospital(client: TestClient) -> TestClient:
-    for ident in ("pa", "pb"):
-        put(client, f"/fhir/Patient/{ident}", patient(id=ident, family=f"Fam{ident}"))
-        put(client, f"/fhir/Observation/o-{ident}", _observation(f"o-{ident}", ident))
-    put(client, "/fhir/Practitioner/doc", {"resourceType": "Practitioner", "id": "doc"})
-    care_team = {
-        "resourceType": "CareTeam",
-        "id": "ct-a",
-        "subject": {"reference": "Patient/pa"},
-        "participant": [{"member": {"reference": "Practitioner/doc"}}],
-    }
-    put(client, "/fhir/CareTeam/ct-a", care_team)
+    build_hospital(client)
     return client
 
 
@@ -73,13 +44,13 @@ def test_forged_tokens_get_401(anonymous: TestClient, header: str) -> None:
 
 
 def test_an_expired_token_gets_401(services: Services, anonymous: TestClient, clock: Any) -> None:
-    headers = _user(services, "nurse1", "nurse")
+    headers = user(services, "nurse1", "nurse")
     clock.advance(hours=2)
     assert anonymous.get("/fhir/Patient", headers=headers).status_code == 401
 
 
 def test_a_patient_sees_only_their_own_chart(services: Services, hospital: TestClient) -> None:
-    headers = _user(services, "alice", "patient", patient_id="pa")
+    headers = user(services, "alice", "patient", patient_id="pa")
     own = hospital.get("/fhir/Observation", headers=headers).json()
     assert own["total"] == 1
     assert [e["resource"]["id"] for e in own["entry"]] == ["o-pa"]
@@ -93,7 +64,7 @@ def test_a_patient_sees_only_their_own_chart(services: Services, hospital: TestC
 def test_nothing_leaks_through_includes_chains_has_history_or_everything(
     services: Services, hospital: TestClient
 ) -> None:
-    headers = _user(services, "alice", "patient", patient_id="pa")
+    headers = user(services, "alice", "patient", patient_id="pa")
 
     def ids(path: str, **params: str) -> list[str]:
         body = hospital.get(path, params=params, headers=headers).json()
@@ -116,7 +87,7 @@ def test_nothing_leaks_through_includes_chains_has_history_or_everything(
 def test_a_clinician_needs_a_treatment_relationship(
     services: Services, hospital: TestClient
 ) -> None:
-    headers = _user(services, "drdoc", "physician", practitioner_id="doc")
+    headers = user(services, "drdoc", "physician", practitioner_id="doc")
     assert hospital.get("/fhir/Observation/o-pa", headers=headers).status_code == 200
     assert hospital.get("/fhir/Observation/o-pb", headers=headers).status_code == 404
     found = hospital.get("/fhir/Observation", headers=headers).json()
@@ -126,7 +97,7 @@ def test_a_clinician_needs_a_treatment_relationship(
 def test_front_desk_sees_demographics_but_not_results(
     services: Services, hospital: TestClient
 ) -> None:
-    headers = _user(services, "desk", "front_desk")
+    headers = user(services, "desk", "front_desk")
     assert hospital.get("/fhir/Patient/pa", headers=headers).status_code == 200
     refused = hospital.get("/fhir/Observation", headers=headers)
     assert refused.status_code == 403
@@ -145,10 +116,10 @@ def test_a_token_scope_narrower_than_the_role_is_enforced(
 
 
 def test_refused_writes_leave_no_trace(services: Services, hospital: TestClient) -> None:
-    headers = _user(services, "alice", "patient", patient_id="pa")
+    headers = user(services, "alice", "patient", patient_id="pa")
     response = hospital.put(
         "/fhir/Observation/o-pa",
-        json=_observation("o-pa", "pa"),
+        json=observation("o-pa", "pa"),
         headers={**headers, "content-type": "application/fhir+json"},
     )
     assert response.status_code in (403, 404)
@@ -156,7 +127,7 @@ def test_refused_writes_leave_no_trace(services: Services, hospital: TestClient)
 
 
 def test_every_access_is_audited(services: Services, hospital: TestClient) -> None:
-    headers = _user(services, "alice", "patient", patient_id="pa")
+    headers = user(services, "alice", "patient", patient_id="pa")
     hospital.get("/fhir/Observation/o-pa", headers=headers)
     hospital.get("/fhir/Observation/o-pb", headers=headers)
     services.ledger.buffered().flush()
@@ -178,7 +149,7 @@ def test_every_access_is_audited(services: Services, hospital: TestClient) -> No
 def test_a_clock_skewed_future_token_is_refused(
     services: Services, anonymous: TestClient, clock: Any
 ) -> None:
-    headers = _user(services, "nurse2", "nurse")
+    headers = user(services, "nurse2", "nurse")
     clock.advance(hours=-1)
     assert anonymous.get("/fhir/Patient", headers=headers).status_code == 401
 
@@ -187,6 +158,6 @@ def test_a_deleted_record_of_another_patient_looks_missing_not_gone(
     services: Services, hospital: TestClient
 ) -> None:
     assert hospital.delete("/fhir/Observation/o-pb").status_code == 204
-    headers = _user(services, "alice", "patient", patient_id="pa")
+    headers = user(services, "alice", "patient", patient_id="pa")
     assert hospital.get("/fhir/Observation/o-pb", headers=headers).status_code == 404
     assert hospital.get("/fhir/Observation/o-pb").status_code == 410

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from chartkeeper.app import Services
 from chartkeeper.core.clock import FixedClock
 from tests.api.conftest import INTEGRATION
-from tests.api.test_audit_search import PASSWORD, build_hospital, token, user
+from tests.api.people import PASSWORD, build_hospital, token, user
 
 HTML = {"accept": "text/html"}
 

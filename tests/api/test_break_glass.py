@@ -16,24 +16,11 @@ from starlette.testclient import TestClient
 
 from chartkeeper.app import Services
 from chartkeeper.core.clock import FixedClock
-from chartkeeper.privacy.actor import Actor
 from chartkeeper.store.break_glass_schema import break_glass_grants
-from tests.api.conftest import bearer, patient, post, put
+from tests.api.conftest import patient, post, put
+from tests.api.people import PASSWORD, token, user
 
-PASSWORD = "correct horse battery"
 REASON = "Unconscious in the ED, no relationship on file"
-
-
-def _add(services: Services, name: str, role: str, **links: str) -> dict[str, str]:
-    services.security.identity.add_user(name, role, PASSWORD, **links)
-    return _token(services, name)
-
-
-def _token(services: Services, name: str) -> dict[str, str]:
-    """A fresh token (tokens live shorter than a grant, so tests past an hour need a new one)."""
-    actor = services.security.identity.user_actor(name)
-    scopes = frozenset({"user/*.cruds"} if actor.role != "patient" else {"patient/*.rs"})
-    return bearer(services, Actor(**{**actor.__dict__, "scopes": scopes}))
 
 
 def _parameters(reason: str | None = REASON, hours: int | None = None) -> dict[str, Any]:
@@ -90,7 +77,7 @@ def hospital(client: TestClient) -> TestClient:
 def test_a_grant_opens_the_chart_for_four_hours_and_no_longer(
     services: Services, hospital: TestClient, clock: FixedClock
 ) -> None:
-    headers = _add(services, "drdoc", "physician", practitioner_id="doc")
+    headers = user(services, "drdoc", "physician", practitioner_id="doc")
     assert hospital.get("/fhir/Observation/o-pb", headers=headers).status_code == 404
 
     declared = _declare(hospital, headers)
@@ -104,10 +91,10 @@ def test_a_grant_opens_the_chart_for_four_hours_and_no_longer(
     assert sorted(e["resource"]["id"] for e in found["entry"]) == ["o-pa", "o-pb"]
 
     clock.advance(hours=3, minutes=59)
-    headers = _token(services, "drdoc")
+    headers = token(services, "drdoc")
     assert hospital.get("/fhir/Observation/o-pb", headers=headers).status_code == 200
     clock.advance(minutes=1)
-    headers = _token(services, "drdoc")
+    headers = token(services, "drdoc")
     assert hospital.get("/fhir/Observation/o-pb", headers=headers).status_code == 404
     assert hospital.get("/fhir/Observation/o-pa", headers=headers).status_code == 200
 
@@ -115,11 +102,11 @@ def test_a_grant_opens_the_chart_for_four_hours_and_no_longer(
 def test_declaration_access_and_expiry_are_audited(
     services: Services, hospital: TestClient, clock: FixedClock
 ) -> None:
-    headers = _add(services, "drdoc", "physician", practitioner_id="doc")
+    headers = user(services, "drdoc", "physician", practitioner_id="doc")
     assert _declare(hospital, headers, hours=1).status_code == 201
     hospital.get("/fhir/Observation/o-pb", headers=headers)
     clock.advance(hours=1)
-    headers = _token(services, "drdoc")
+    headers = token(services, "drdoc")
     hospital.get("/fhir/Observation/o-pa", headers=headers)
     hospital.get("/fhir/Observation/o-pb", headers=headers)  # the expiry is audited once
 
@@ -139,8 +126,8 @@ def test_declaration_access_and_expiry_are_audited(
 def test_the_privacy_officer_reviews_every_grant(
     services: Services, hospital: TestClient, decision: str
 ) -> None:
-    doctor = _add(services, "drdoc", "physician", practitioner_id="doc")
-    officer = _add(services, "po", "privacy_officer")
+    doctor = user(services, "drdoc", "physician", practitioner_id="doc")
+    officer = user(services, "po", "privacy_officer")
     grant_id = _declare(hospital, doctor).json()["parameter"][0]["valueString"]
 
     queue = hospital.get("/api/break-glass/queue", headers=officer)
@@ -172,7 +159,7 @@ def test_the_privacy_officer_reviews_every_grant(
 def test_non_clinical_roles_cannot_break_the_glass(
     services: Services, hospital: TestClient, role: str
 ) -> None:
-    headers = _add(services, "someone", role)
+    headers = user(services, "someone", role)
     refused = _declare(hospital, headers)
     assert refused.status_code == 403
     assert refused.json()["issue"][0]["code"] == "forbidden"
@@ -196,11 +183,11 @@ def test_a_backend_client_cannot_break_the_glass(hospital: TestClient) -> None:
 def test_bad_declarations_are_refused(
     services: Services, hospital: TestClient, patient_id: str, kw: dict[str, Any], status: int
 ) -> None:
-    headers = _add(services, "nurse1", "nurse")
+    headers = user(services, "nurse1", "nurse")
     response = _declare(hospital, headers, patient_id, **kw)
     assert response.status_code == status
     assert response.json()["resourceType"] == "OperationOutcome"
-    officer = _add(services, "po", "privacy_officer")
+    officer = user(services, "po", "privacy_officer")
     assert hospital.get("/api/break-glass/queue", headers=officer).json() == []
 
 
@@ -220,8 +207,8 @@ def _sign_in(browser: TestClient, name: str) -> str:
 def test_the_workbench_offers_the_glass_and_the_review_page(
     services: Services, hospital: TestClient, anonymous: TestClient
 ) -> None:
-    _add(services, "drdoc", "physician", practitioner_id="doc")
-    _add(services, "po", "privacy_officer")
+    user(services, "drdoc", "physician", practitioner_id="doc")
+    user(services, "po", "privacy_officer")
     html = {"accept": "text/html"}
     csrf = _sign_in(anonymous, "drdoc")
     refused = anonymous.get("/patients/pb", headers=html)
