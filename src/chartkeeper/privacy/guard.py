@@ -130,6 +130,8 @@ class GuardedTransaction:
         self._pending = pending
         self._read_only = read_only
         self._relationships: frozenset[str] | None = None
+        #: Consents by patient set, remembered in read-only transactions (nothing changes them)
+        self._consents: dict[frozenset[str] | None, tuple[dict[str, Any], ...]] = {}
 
     # -- facts and decisions ------------------------------------------------------------------
 
@@ -141,7 +143,11 @@ class GuardedTransaction:
         if self._relationships is None:
             connection = self._inner.connection
             self._relationships = treated_patients(connection, self.actor.practitioner_id)
-        consents = active_consents(self._inner.connection, patient_ids)
+        consents = self._consents.get(patient_ids)
+        if consents is None:
+            consents = active_consents(self._inner.connection, patient_ids)
+            if self._read_only:
+                self._consents[patient_ids] = consents
         return AccessContext(
             now=self._guard.clock.now(),
             relationships=self._relationships,

@@ -13,7 +13,7 @@ from chartkeeper.privacy.actor import CLINICAL_ROLES
 from chartkeeper.privacy.break_glass import DEFAULT_HOURS, BreakGlassStore, check_reviewer
 from chartkeeper.web import sessions
 from chartkeeper.web.auth import actor_of, current_session
-from chartkeeper.web.workbench import _page_context, render
+from chartkeeper.web.workbench import page_context, render
 
 QUEUE_PAGE = "/privacy/break-glass"
 
@@ -41,7 +41,7 @@ def _offer(
     return render(
         "break_glass_offer.html",
         error.status,
-        **_page_context(request),
+        **page_context(request),
         title="No access to this chart",
         error=error,
         patient_id=patient_id,
@@ -80,7 +80,7 @@ async def queue_page(request: Request) -> Response:
     grants = await run_in_threadpool(_store(request).queue, "pending")
     return render(
         "break_glass_queue.html",
-        **_page_context(request),
+        **page_context(request),
         title="Break-the-glass review",
         grants=grants,
     )

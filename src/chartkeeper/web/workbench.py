@@ -49,7 +49,7 @@ def _ctx(request: Request) -> FhirContext:
     return fhir_context(request)
 
 
-def _page_context(request: Request) -> dict[str, Any]:
+def page_context(request: Request) -> dict[str, Any]:
     """What every signed-in page shows: who is signed in, and the sign-out form's token."""
     session = current_session(request)
     key: bytes = request.app.state.session_key
@@ -89,7 +89,7 @@ async def patients(request: Request) -> Response:
     }
     return render(
         "patients.html",
-        **_page_context(request),
+        **page_context(request),
         title="Find a patient",
         fields=SEARCH_FIELDS,
         filled=filled,
@@ -122,7 +122,7 @@ async def chart(request: Request) -> Response:
         return refused_chart(request, patient_id, error)
     return render(
         "chart.html",
-        **_page_context(request),
+        **page_context(request),
         title=f"Chart of {human_name(chart_data.patient)}",
         chart=chart_data,
         sections=SECTIONS,
