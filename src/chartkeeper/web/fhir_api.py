@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -184,6 +185,45 @@ async def version(request: Request) -> Response:
         read.vread, _ctx(request), params["type"], params["id"], params["vid"]
     )
     return result_response(request, result)
+
+
+class _InstanceType(Convertor[str]):
+    """A resource type name other than AuditEvent (whose routes are audit_api's)."""
+
+    regex = r"(?!AuditEvent/)[A-Z][A-Za-z]{1,63}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class _Id(Convertor[str]):
+    """A FHIR id (http://hl7.org/fhir/R4/datatypes.html#id): never ``_search``, ``$op`` ..."""
+
+    regex = r"[A-Za-z0-9\-\.]{1,64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("fhir_instance_type", _InstanceType())
+register_url_convertor("fhir_id", _Id())
+
+
+def instance_routes() -> list[BaseRoute]:
+    """``/fhir/{type}/{id}``, the API's busiest route, for the app to match before all others.
+
+    Starlette tries routes in order; read by id would otherwise be tried against some twenty
+    patterns first. The converters make it unambiguous: a FHIR id never starts with ``_`` or
+    ``$``, and AuditEvent keeps its own read-only routes.
+    """
+    path = "/fhir/{type:fhir_instance_type}/{id:fhir_id}"
+    return [Route(path, instance, methods=["GET", "PUT", "PATCH", "DELETE"])]
 
 
 def routes() -> list[BaseRoute]:
