@@ -177,6 +177,28 @@ def test_reference_forms(chart: TestClient) -> None:
     assert _ids(chart, "/fhir/Observation", subject=absolute) == ["o3"]
 
 
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"patient": "p1", "code": "2345-7"}, ["o1", "o2"]),
+        ({"patient": "p1", "code": "4548-4"}, []),
+        ({"patient": "p1,p2", "code": "http://loinc.org|4548-4"}, ["o3"]),
+        ({"subject": "Patient/p1", "date": "ge2024-05-01"}, ["o2"]),
+        ({"patient": "p1", "value-quantity": "gt100"}, ["o2"]),
+        ({"patient": "p1", "code:not": "2345-7"}, []),
+        ({"patient": "p2", "code:text": "test 4548"}, ["o3"]),
+        ({"_id": "o1,o3", "code": "2345-7"}, ["o1"]),
+        ({"patient": "p1", "code": "2345-7", "date": "lt2024-04"}, ["o1"]),
+    ],
+)
+def test_criteria_alongside_a_record_reference_are_probed_per_candidate(
+    chart: TestClient, params: dict[str, str], expected: list[str]
+) -> None:
+    """A reference to a record drives the query; the other criteria become EXISTS probes of
+    each candidate (store.search_sql): the matches are the same as with IN lists."""
+    assert _ids(chart, "/fhir/Observation", **params) == expected
+
+
 def test_chained_search(chart: TestClient) -> None:
     assert _ids(chart, "/fhir/Observation", **{"subject:Patient.name": "zoe"}) == ["o1", "o2"]
     assert _ids(chart, "/fhir/Observation", **{"patient.birthdate": "1980-07"}) == ["o3"]

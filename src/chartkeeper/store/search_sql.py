@@ -2,6 +2,11 @@
 
 Each criterion becomes ``res_id IN (subquery on one index table)``; OR-ed values become OR-ed
 conditions inside the subquery; criteria are AND-ed (http://hl7.org/fhir/R4/search.html).
+
+When a criterion names records by id (``patient=Patient/7``, ``_id=...``) it drives the query,
+and the other criteria become ``EXISTS`` probes of each candidate through the index tables'
+owner index. Otherwise an ``IN`` list of every Observation with a common code (tens of
+thousands of ids) would be built just to keep the few hundred of one patient.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    exists,
     false,
     func,
     not_,
@@ -90,9 +96,24 @@ class SearchCompiler:
             conditions.append(R.c.res_type == request.resource_type)
         elif request.types:
             conditions.append(R.c.res_type.in_(request.types))
+        driven = any(names_records(c) for c in request.criteria)
         for criterion in request.criteria:
-            conditions.append(self.criterion(request.resource_type, criterion))
+            if driven and not names_records(criterion) and is_plain(criterion):
+                conditions.append(self.probe(criterion))
+            else:
+                conditions.append(self.criterion(request.resource_type, criterion))
         return and_(*conditions)
+
+    def probe(self, criterion: Criterion) -> ColumnElement[bool]:
+        """A plain criterion as ``EXISTS`` over the index rows of the candidate resource."""
+        table = TABLE_BY_TYPE[criterion.param_type]
+        alternatives = [self._value(table, criterion, v) for v in criterion.values]
+        return exists().where(
+            table.c.res_type == R.c.res_type,
+            table.c.res_id == R.c.res_id,
+            table.c.param == _param_name(criterion),
+            or_(*alternatives) if alternatives else false(),
+        )
 
     def criterion(self, resource_type: str | None, criterion: Criterion) -> ColumnElement[bool]:
         """The condition on ``resources`` for one criterion."""
@@ -112,10 +133,7 @@ class SearchCompiler:
         """Ids of resources of ``resource_type`` with index values matching the criterion
         (for ``:not`` and ``:missing=true`` the ids to exclude)."""
         table = TABLE_BY_TYPE[criterion.param_type]
-        param = criterion.name
-        if criterion.modifier == "of-type":
-            param = f"{criterion.name}:of-type"
-        base = select(table.c.res_id).where(table.c.param == param)
+        base = select(table.c.res_id).where(table.c.param == _param_name(criterion))
         if resource_type:
             base = base.where(table.c.res_type == resource_type)
         if criterion.missing is not None:
@@ -230,6 +248,37 @@ class SearchCompiler:
             )
             .scalar_subquery()
         )
+
+
+def _param_name(criterion: Criterion) -> str:
+    """The ``param`` of the criterion's index rows (``:of-type`` rows are kept apart)."""
+    if criterion.modifier == "of-type":
+        return f"{criterion.name}:of-type"
+    return criterion.name
+
+
+def names_records(criterion: Criterion) -> bool:
+    """True for a criterion that picks records out by id: few rows, so it drives the query."""
+    if criterion.name == "_id":
+        return criterion.modifier is None and bool(criterion.values)
+    return (
+        criterion.param_type == "reference"
+        and is_plain(criterion)
+        and all(isinstance(v, ReferenceValue) and v.target_id for v in criterion.values)
+    )
+
+
+def is_plain(criterion: Criterion) -> bool:
+    """A criterion on one index table with values, not negated, chained or reverse-chained."""
+    return (
+        criterion.param is not None
+        and criterion.param_type in TABLE_BY_TYPE
+        and criterion.modifier != "not"
+        and criterion.missing is None
+        and criterion.chain is None
+        and criterion.has is None
+        and bool(criterion.values)
+    )
 
 
 def reference_ids(values: list[ReferenceValue]) -> list[str]:

@@ -35,6 +35,21 @@ TABLE_BY_TYPE: dict[str, Any] = {
 
 DAY_MICROS = 86_400_000_000
 
+#: Indexed text columns keep at most this many UTF-8 bytes. PostgreSQL refuses a B-tree index
+#: row over ~2.7 kB, and a 12,000-character valueString is valid FHIR; two bounded columns plus
+#: type and parameter names stay under that. Both stores bound alike, so they answer alike.
+INDEXED_BYTES = 1000
+
+
+def bounded(text: str | None) -> str | None:
+    """``text`` cut to ``INDEXED_BYTES`` of UTF-8 at a character boundary (as indexed)."""
+    if text is None or len(text) * 4 <= INDEXED_BYTES:
+        return text  # the common case: short enough whatever its characters
+    encoded = text.encode("utf-8")
+    if len(encoded) <= INDEXED_BYTES:
+        return text
+    return encoded[:INDEXED_BYTES].decode("utf-8", errors="ignore")
+
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -44,7 +59,7 @@ def string_condition(table: Any, modifier: str | None, value: StringValue) -> Co
     """Starts-with by default; ``:exact`` and ``:contains`` as the spec defines them."""
     if modifier == "exact":
         return table.c.exact == value.raw  # type: ignore[no-any-return]
-    pattern = _like_escape(value.normalized)
+    pattern = _like_escape(bounded(value.normalized) or "")
     if modifier == "contains":
         return table.c.value.like(f"%{pattern}%", escape="\\")  # type: ignore[no-any-return]
     return table.c.value.like(f"{pattern}%", escape="\\")  # type: ignore[no-any-return]
@@ -60,11 +75,11 @@ def token_condition(
         return table.c.text.like(f"%{pattern}%", escape="\\")  # type: ignore[no-any-return]
     parts: list[ColumnElement[bool]] = []
     if value.code is not None:
-        parts.append(table.c.code == value.code)
+        parts.append(table.c.code == bounded(value.code))
     if value.system == "":
         parts.append(table.c.system.is_(None))
     elif value.system is not None:
-        parts.append(table.c.system == value.system)
+        parts.append(table.c.system == bounded(value.system))
     return and_(*parts) if parts else false()
 
 
@@ -135,11 +150,12 @@ def quantity_condition(table: Any, value: QuantityValue) -> ColumnElement[bool]:
 
 def uri_condition(table: Any, modifier: str | None, value: UriValue) -> ColumnElement[bool]:
     """Exact match, or ``:below``/``:above`` on the path."""
+    text = bounded(value.value) or ""
     if modifier == "below":
-        return table.c.value.like(f"{_like_escape(value.value)}%", escape="\\")  # type: ignore[no-any-return]
+        return table.c.value.like(f"{_like_escape(text)}%", escape="\\")  # type: ignore[no-any-return]
     if modifier == "above":
-        return literal(value.value).like(table.c.value + "%")
-    return table.c.value == value.value  # type: ignore[no-any-return]
+        return literal(text).like(table.c.value + "%")
+    return table.c.value == text  # type: ignore[no-any-return]
 
 
 def value_condition(

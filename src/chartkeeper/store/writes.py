@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text
 
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.store import schema
+from chartkeeper.store.value_sql import bounded
 
 
 @dataclass
@@ -141,12 +142,13 @@ def _insert_documents(connection: Connection, documents: list[dict[str, Any]]) -
 
 
 def index_values(index: IndexRows) -> list[tuple[Table, list[dict[str, Any]]]]:
-    """Pair each index table with the rows to insert for it."""
+    """Pair each index table with the rows to insert for it (indexed text ``bounded``)."""
+    b = bounded
     return [
-        (schema.idx_string, [{"param": p, "value": v, "exact": e} for p, v, e in index.strings]),
+        (schema.idx_string, [{"param": p, "value": b(v), "exact": e} for p, v, e in index.strings]),
         (
             schema.idx_token,
-            [{"param": p, "system": s, "code": c, "text": t} for p, s, c, t in index.tokens],
+            [{"param": p, "system": b(s), "code": b(c), "text": t} for p, s, c, t in index.tokens],
         ),
         (schema.idx_date, [{"param": p, "low": lo, "high": hi} for p, lo, hi in index.dates]),
         (
@@ -164,6 +166,13 @@ def index_values(index: IndexRows) -> list[tuple[Table, list[dict[str, Any]]]]:
                 for p, v, s, c, u in index.quantities
             ],
         ),
-        (schema.idx_uri, [{"param": p, "value": v} for p, v in index.uris]),
-        (schema.idx_composite, [vars(c).copy() for c in index.composites]),
+        (schema.idx_uri, [{"param": p, "value": b(v)} for p, v in index.uris]),
+        (schema.idx_composite, [_composite_row(c) for c in index.composites]),
     ]
+
+
+def _composite_row(composite: Any) -> dict[str, Any]:
+    row: dict[str, Any] = vars(composite).copy()
+    row["code"] = bounded(row.get("code"))
+    row["system"] = bounded(row.get("system"))
+    return row
