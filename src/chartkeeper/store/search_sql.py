@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    String,
     and_,
     exists,
     false,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from chartkeeper.core.errors import InvalidError
 from chartkeeper.fhir.repository import SearchPage
@@ -108,10 +111,17 @@ class SearchCompiler:
         """A plain criterion as ``EXISTS`` over the index rows of the candidate resource."""
         table = TABLE_BY_TYPE[criterion.param_type]
         alternatives = [self._value(table, criterion, v) for v in criterion.values]
+        param: Any = table.c.param
+        if self.dialect == "sqlite":
+            # SQLite's planner, with no histogram of skewed values, takes the value index
+            # (res_type, param, code) and walks every row with a common code for each
+            # candidate; a unary + on param rules that index out, leaving the owner index
+            # (https://sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_)
+            param = UnaryExpression(param, operator=operators.custom_op("+"), type_=String())
         return exists().where(
             table.c.res_type == R.c.res_type,
             table.c.res_id == R.c.res_id,
-            table.c.param == _param_name(criterion),
+            param == _param_name(criterion),
             or_(*alternatives) if alternatives else false(),
         )
 
