@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from chartkeeper.core.clock import Clock, SystemClock
+from chartkeeper.core.clock import Clock, SystemClock, format_instant
 from chartkeeper.core.settings import Settings
 from chartkeeper.fhir.interactions.context import FhirContext, FhirOptions
 from chartkeeper.privacy.actor import CLINICAL_ROLES, SYSTEM, Actor
 from chartkeeper.privacy.audit import AuditLedger, load_keys
 from chartkeeper.privacy.break_glass import BreakGlassStore
+from chartkeeper.privacy.encryption import EncryptedRepository, FieldCipher, load_keyring
 from chartkeeper.privacy.guard import GuardedRepository
 from chartkeeper.privacy.sensitivity import labels_to_add
 from chartkeeper.privacy.services import SecurityServices, build_security
@@ -46,6 +47,8 @@ class Services:
     clock: Clock
     options: FhirOptions
     break_glass: BreakGlassStore
+    #: the store with designated identifiers encrypted at rest: what the guard wraps
+    encrypted: EncryptedRepository
 
     def for_actor(self, actor: Actor) -> FhirContext:
         """The FHIR interactions' context for ``actor``."""
@@ -53,7 +56,7 @@ class Services:
         if actor.kind == "user" and actor.role in CLINICAL_ROLES:
             emergency = self.break_glass.active_patients(actor.name)
         guarded = GuardedRepository(
-            self.repository, actor, self.ledger, self.clock, break_glass=emergency
+            self.encrypted, actor, self.ledger, self.clock, break_glass=emergency
         )
         return FhirContext(
             repository=guarded,
@@ -70,6 +73,7 @@ class Services:
     def close(self) -> None:
         """Flush buffered audit entries and release database connections."""
         self.ledger.close()
+        self.repository.close()
         self.engine.dispose()
 
 
@@ -92,7 +96,11 @@ def build_services(
         validate_on_write=settings.validate_on_write,
     )
     break_glass = BreakGlassStore(engine, clock, ledger)
-    return Services(settings, engine, repository, ledger, security, clock, options, break_glass)
+    keyring = load_keyring(data_dir, created=format_instant(clock.now()))
+    encrypted = EncryptedRepository(repository, FieldCipher(keyring))
+    return Services(
+        settings, engine, repository, ledger, security, clock, options, break_glass, encrypted
+    )
 
 
 def with_options(services: Services, **changes: Any) -> Services:

@@ -184,3 +184,7 @@ cli.add_command(token)
 from chartkeeper.cli.audit_commands import audit_group  # noqa: E402
 
 cli.add_command(audit_group)
+
+from chartkeeper.cli.key_commands import keys_group  # noqa: E402
+
+cli.add_command(keys_group)

@@ -15,6 +15,8 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CVX = "http://hl7.org/fhir/sid/cvx"
 NPI = "http://hl7.org/fhir/sid/us-npi"
 SSN = "http://hl7.org/fhir/sid/us-ssn"
+#: a state driver's licence (2.16.840.1.113883.4.3.<state FIPS>), as Synthea writes them
+DRIVERS_LICENCE = "urn:oid:2.16.840.1.113883.4.3.25"
 MRN = "https://riverside.example.org/mrn"
 NUCC = "http://nucc.org/provider-taxonomy"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"

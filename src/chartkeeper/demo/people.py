@@ -6,7 +6,18 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .fhirdata import MRN, SSN, V2_0203, Resource, concept, day, dt, hl7_concept, ref
+from .fhirdata import (
+    DRIVERS_LICENCE,
+    MRN,
+    SSN,
+    V2_0203,
+    Resource,
+    concept,
+    day,
+    dt,
+    hl7_concept,
+    ref,
+)
 from .hospital import Clinician, Hospital
 from .names import (
     DISTRICT,
@@ -21,8 +32,9 @@ from .names import (
     TOWN,
 )
 
-# Synthetic data only: SSNs are in the 999-xx-xxxx range (never issued), phone numbers use
-# 555-01xx (reserved for fiction), addresses are in the made-up town of Riverbend, state "ZZ".
+# Synthetic data only: SSNs are in the 999-xx-xxxx range (never issued), driver's licences
+# follow Synthea's fake S99xxxxxx pattern, phone numbers use 555-01xx (reserved for fiction),
+# addresses are in the made-up town of Riverbend, state "ZZ".
 
 AGE_BANDS: tuple[tuple[int, int, int], ...] = (
     (0, 17, 20),
@@ -72,6 +84,7 @@ class Person:
     bmi: float  # usual body mass index
     pcp: Clinician
     mortal: bool  # dies within the record's span
+    licence: str | None = None  # driver's licence number (adults)
 
     def age_on(self, when: date) -> int:
         """Whole years of age on ``when``."""
@@ -144,7 +157,14 @@ def make_person(rng: random.Random, index: int, hospital: Hospital, today: date)
         bmi=min(max(rng.gauss(28 if age >= 18 else 18, 5 if age >= 18 else 2.5), 15), 48),
         pcp=_pcp(rng, hospital, age),
         mortal=rng.random() < (0.25 if age >= 80 else 0.06 if age >= 60 else 0.005),
+        licence=_licence(index) if age >= 16 else None,
     )
+
+
+def _licence(index: int) -> str:
+    """A fake licence number, unique per person, drawn without the PRNG (so adding it left
+    every other generated value as it was)."""
+    return f"S99{index * 7919 % 1_000_000:06d}"
 
 
 def _identifiers(person: Person, mrn: str, hospital: Hospital) -> list[Resource]:
@@ -164,6 +184,15 @@ def _identifiers(person: Person, mrn: str, hospital: Hospital) -> list[Resource]
                 "type": concept(V2_0203, "SS", "Social Security number"),
                 "system": SSN,
                 "value": person.ssn,
+            }
+        )
+    if person.licence:
+        out.append(
+            {
+                "use": "official",
+                "type": concept(V2_0203, "DL", "Driver's license number"),
+                "system": DRIVERS_LICENCE,
+                "value": person.licence,
             }
         )
     return out

@@ -70,6 +70,8 @@ SUBTYPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "break-the-glass": (_SECURITY_ALERT, {"system": DICOM_SYSTEM, "code": "110127"}),
     # 110136 Security Roles Changed
     "permission-change": (_SECURITY_ALERT, {"system": DICOM_SYSTEM, "code": "110136"}),
+    # 110129 Security Configuration (field-encryption keys created, rotated, retired)
+    "security-configuration": (_SECURITY_ALERT, {"system": DICOM_SYSTEM, "code": "110129"}),
 }
 
 
@@ -88,8 +90,9 @@ def audit_event(
     """A BALP-shaped AuditEvent for one interaction (``id`` is set by the ledger).
 
     ``subtype`` is a key of ``SUBTYPES`` (a restful-interaction code, or ``export``, ``login``,
-    ``logout``, ``break-the-glass``, ``permission-change``); ``resource`` a reference such as
-    ``Observation/7/_history/2``; ``query`` the search as requested (``Observation?code=...``).
+    ``logout``, ``break-the-glass``, ``permission-change``, ``security-configuration``);
+    ``resource`` a reference such as ``Observation/7/_history/2``; ``query`` the search as
+    requested (``Observation?code=...``).
     ``description`` becomes ``outcomeDesc``: say why a request failed, never what a record holds.
     """
     if subtype not in SUBTYPES:
