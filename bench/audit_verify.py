@@ -128,7 +128,7 @@ def run(entries: int = ENTRIES) -> Section:
     """The benchmark as a section of bench/RESULTS.md."""
     with tempfile.TemporaryDirectory(prefix="ck-audit-bench-") as directory:
         result = measure(entries, Path(directory))
-    section = Section("audit", "Audit ledger verification")
+    section = Section("audit-verify", "Audit ledger verification")
     floor_rate = entries / result["floor_seconds"]
     section.rows.append(
         Row(

@@ -34,6 +34,7 @@ from chartkeeper.privacy.audit.pending import pending_entry
 from chartkeeper.privacy.decision import AccessContext, Decision, decide, search_filter
 from chartkeeper.privacy.facts import active_consents, treated_patients
 from chartkeeper.privacy.filters import visibility_of
+from chartkeeper.privacy.rules import READ_INTERACTIONS, SERVER_WRITTEN
 from chartkeeper.privacy.scopes import ResourceScope, parse_scopes, scope_allows
 
 #: FHIR interaction → (BALP action code, restful-interaction subtype)
@@ -98,6 +99,7 @@ def scope_readable_types(actor: Actor) -> frozenset[str] | None:
 
 
 SYSTEM_DECISION = Decision(True, "the system itself (CLI import, demo load)", "system")
+_ID_TAKEN = Decision(False, "that id is not available to you", "default-deny", True)
 
 
 def emergency_note(decision: Decision | None) -> str | None:
@@ -165,6 +167,8 @@ class GuardedTransaction:
         if refused is not None:
             return refused
         if is_service_client(self.actor):
+            if kind in SERVER_WRITTEN and interaction not in READ_INTERACTIONS:
+                return Decision(False, f"{kind}s are written by the server only", "default-deny")
             return Decision(True, "service client acting within its system/ scopes", "service")
         context = self._context(frozenset({patient}) if patient else frozenset())
         return decide(self.actor, interaction, kind, resource, patient, context)
@@ -225,7 +229,7 @@ class GuardedTransaction:
         query: str | None = None,
         decision: Decision | None = None,
     ) -> None:
-        if not self._read_only:
+        if not self._read_only or not self._guard.ledger.records:
             return  # inside a write the interaction reads before it writes: the write is audited
         action, subtype = ACTIONS[interaction]
         note = emergency_note(decision)
@@ -242,7 +246,9 @@ class GuardedTransaction:
         if stored is None:
             return None
         patients = [stored.patient_id] if stored.patient_id else []
-        resource = None if stored.deleted else stored.resource()
+        # the system actor and service clients are decided without the content: skip parsing it
+        needs_content = not (self.actor.kind == "system" or is_service_client(self.actor))
+        resource = stored.resource() if needs_content and not stored.deleted else None
         what = f"{stored.resource_type}/{stored.id}"
         decision = self._decide(interaction, stored.resource_type, resource, stored.patient_id)
         if not decision.allowed:
@@ -352,16 +358,23 @@ class GuardedTransaction:
         interaction = "delete" if stored.deleted else ("update" if replaces else "create")
         what = f"{stored.resource_type}/{stored.id}"
         decisions: list[Decision] = []
-        if replaces:
+        previous = None
+        if replaces or stored.method == "PUT":
             previous = self._inner.read(stored.resource_type, stored.id)
-            if previous is not None and not previous.deleted:
+            if replaces and previous is not None and not previous.deleted:
                 resource = previous.resource()
                 decisions.append(
                     self._check_write(interaction, resource, previous.patient_id, what)
                 )
         if not stored.deleted:
             decisions.append(self._check_write(interaction, stored.resource(), patient_id, what))
+        if previous is not None and not replaces:
+            # a PUT that would create lands on a record the guarded read hid: refuse without
+            # describing it (rather than fail on the duplicate key)
+            self._refuse(_ID_TAKEN, what, [p for p in [previous.patient_id] if p], interaction)
         written: StoredResource = self._inner.write(stored, index, patient_id, replaces)
+        if not self._guard.ledger.records:
+            return written
         action, subtype = ACTIONS[interaction]
         patients = [patient_id] if patient_id else []
         version = f"{what}/_history/{stored.version_id}"

@@ -165,6 +165,9 @@ BILLING = frozenset(
 CONSENTS = frozenset({"Consent"})
 #: AuditEvent is written only by the system (the audit ledger), never through the API.
 AUDIT = frozenset({"AuditEvent"})
+#: Types no request writes, whatever its role or a service client's scopes (the table grants no
+#: role a write on them; ``guard`` applies this to service clients, which the table does not bind).
+SERVER_WRITTEN = AUDIT
 PROVENANCE = frozenset({"Provenance"})
 #: The whole chart as a clinician sees it.
 CHART = DEMOGRAPHICS | SCHEDULING | ENCOUNTERS | ORDERS | CLINICAL | DOCUMENTS

@@ -78,10 +78,14 @@ def _hidden_label(rows: Any, visibility: Visibility) -> ColumnElement[bool]:
 
 def _authored(rows: Any, visibility: Visibility) -> ColumnElement[bool]:
     kind, _, ident = (visibility.author_reference or "").partition("/")
+    # Correlate with the label row of the enclosing subquery (same res_type and res_id as the
+    # row): SQLAlchemy correlates only with the immediately enclosing SELECT, so naming ``rows``
+    # here added a second, uncorrelated FROM ``resources`` and released the label whenever the
+    # author had written *any* record.
     return exists(
         select(REFERENCES.c.res_id).where(
-            REFERENCES.c.res_type == rows.c.res_type,
-            REFERENCES.c.res_id == rows.c.res_id,
+            REFERENCES.c.res_type == TOKENS.c.res_type,
+            REFERENCES.c.res_id == TOKENS.c.res_id,
             REFERENCES.c.param.in_(AUTHOR_PARAMS),
             REFERENCES.c.target_type == kind,
             REFERENCES.c.target_id == ident,

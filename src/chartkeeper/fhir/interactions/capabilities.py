@@ -28,10 +28,54 @@ SYSTEM_INTERACTIONS = ("transaction", "batch", "search-system", "history-system"
 #: Search parameters answered by the store itself rather than an index table.
 SPECIAL_PARAMS = {"_text": "string", "_content": "string", "_has": "special"}
 UNSEARCHABLE = {"_query", "_filter", "_list", "_type"}
+#: Canonical base of the definitions chartkeeper makes up itself.
+LOCAL_CANONICAL = "https://chartkeeper.example.org/fhir"
+#: (name, resource type or "Resource" for every type, definition, documentation)
 OPERATIONS = (
-    ("everything", "Patient", "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
-    ("validate", "Resource", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
+    (
+        "everything",
+        "Patient",
+        "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+        "[base]/Patient/[id]/$everything (GET, or POST with a form): the Patient, its "
+        "compartment and what they refer to (_since, _type, _count, _offset), filtered by the "
+        "caller's access.",
+    ),
+    (
+        "access-log",
+        "Patient",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Patient-access-log",
+        "GET [base]/Patient/[id]/$access-log[?_count=&_offset=]: who accessed this patient's "
+        "record (a searchset Bundle of AuditEvents from the audit ledger, newest first, "
+        "without the patient's own accesses); for the patient themselves or a privacy officer.",
+    ),
+    (
+        "break-the-glass",
+        "Patient",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Patient-break-the-glass",
+        "POST [base]/Patient/[id]/$break-the-glass with a Parameters body (reason: valueString, "
+        "hours: valueInteger, 1 to 12): a clinician's emergency access to this one chart, "
+        "audited and reviewed by the privacy officer; answers 201 with the grant.",
+    ),
+    (
+        "validate",
+        "Resource",
+        "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+        "POST [base]/[type]/$validate with a resource or a Parameters body.",
+    ),
 )
+#: AuditEvents are served from the audit ledger, read-only: only these interactions and these
+#: search parameters (docs/audit.md). Writing one through the API answers 405.
+LEDGER_INTERACTIONS = ("read", "search-type")
+LEDGER_PARAMS = ("action", "agent", "date", "outcome", "patient")
+#: The ledger's ``agent`` is the user or client name, matched exactly (not R4's reference).
+LEDGER_AGENT = {
+    "name": "agent",
+    "type": "string",
+    "documentation": "The user or client name, matched exactly.",
+}
+#: SMART App Launch: the OAuth endpoints beside the FHIR base (chartkeeper.web.oauth).
+SMART_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
 def search_params(registry: SearchParamRegistry, resource_type: str) -> list[dict[str, Any]]:
@@ -48,7 +92,36 @@ def search_params(registry: SearchParamRegistry, resource_type: str) -> list[dic
     return params
 
 
+def _ledger_resource(registry: SearchParamRegistry) -> dict[str, Any]:
+    """AuditEvent: read and searched from the audit ledger, never written through the API."""
+    definitions = registry.for_type("AuditEvent")
+    params = [
+        LEDGER_AGENT
+        if code == "agent"
+        else {"name": code, "definition": definitions[code].url, "type": definitions[code].type}
+        for code in LEDGER_PARAMS
+    ]
+    return {
+        "type": "AuditEvent",
+        "documentation": (
+            "Served from the tamper-evident audit ledger (its entries' seq is the id) to auditors "
+            "and privacy officers; written by the server only (create, update, patch and delete "
+            "answer 405). Paging: _count (at most 500) and _offset; newest first."
+        ),
+        "interaction": [{"code": code} for code in LEDGER_INTERACTIONS],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": False,
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchParam": params,
+    }
+
+
 def _resource(registry: SearchParamRegistry, resource_type: str) -> dict[str, Any]:
+    if resource_type == "AuditEvent":
+        return _ledger_resource(registry)
     entry: dict[str, Any] = {
         "type": resource_type,
         "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
@@ -63,13 +136,44 @@ def _resource(registry: SearchParamRegistry, resource_type: str) -> dict[str, An
         "searchParam": search_params(registry, resource_type),
     }
     operations = [
-        {"name": name, "definition": url}
-        for name, base, url in OPERATIONS
+        {"name": name, "definition": url, "documentation": documentation}
+        for name, base, url, documentation in OPERATIONS
         if base in (resource_type, "Resource")
     ]
     if operations:
         entry["operation"] = operations
     return entry
+
+
+def security(fhir_base: str) -> dict[str, Any]:
+    """``rest.security``: SMART on FHIR (OAuth 2.0 bearer tokens), with the endpoints."""
+    base = fhir_base.rstrip("/").removesuffix("/fhir")
+    return {
+        "extension": [
+            {
+                "url": OAUTH_URIS,
+                "extension": [
+                    {"url": "authorize", "valueUri": f"{base}/oauth/authorize"},
+                    {"url": "token", "valueUri": f"{base}/oauth/token"},
+                ],
+            }
+        ],
+        "cors": False,
+        "service": [
+            {
+                "coding": [{"system": SMART_SERVICE, "code": "SMART-on-FHIR"}],
+                "text": "OAuth 2.0 bearer tokens (SMART App Launch and Backend Services)",
+            }
+        ],
+        "description": (
+            "Every request but GET /metadata needs an Authorization: Bearer token (ES256 JWT, "
+            f"SMART v1/v2 scopes); discovery at {base}/.well-known/smart-configuration, keys at "
+            f"{base}/.well-known/jwks.json. The caller's role, treatment relationships, the "
+            "patient's compartment, sensitivity labels and Consents decide what it sees; a "
+            "refused read of an existing record answers 404, like a missing one. Every access "
+            "is recorded in the audit ledger (AuditEvent)."
+        ),
+    }
 
 
 def capability_statement(ctx: FhirContext) -> dict[str, Any]:
@@ -91,6 +195,7 @@ def capability_statement(ctx: FhirContext) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
+                "security": security(ctx.options.base_url),
                 "resource": [_resource(ctx.registry, t) for t in types],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
                 "searchParam": search_params(ctx.registry, "Resource"),

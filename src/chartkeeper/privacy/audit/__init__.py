@@ -16,6 +16,7 @@ Public API (docs/audit.md describes the format, keys, checkpoints and verificati
     report = ledger.verify(checkpoint=None)        # VerifyReport: ok, entries, problem, seq
     checkpoint = ledger.checkpoint()               # sign the head now
     export_checkpoints(connection, keys, path)     # copy the signatures off the machine
+    NullLedger()                                   # records nothing: to measure audit's cost
 
 ``append`` locks the ledger head until the caller's transaction ends (PostgreSQL), so append
 as the last statement before commit. ``action`` is C, R, U, D or E; ``outcome`` 0, 4, 8 or 12.
@@ -33,6 +34,7 @@ from chartkeeper.privacy.audit.checkpoints import (
 from chartkeeper.privacy.audit.events import audit_event
 from chartkeeper.privacy.audit.keys import AuditKeys, has_keys, load_keys
 from chartkeeper.privacy.audit.ledger import AuditLedger
+from chartkeeper.privacy.audit.null import NullLedger
 from chartkeeper.privacy.audit.verify import VerifyReport
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "AuditLedger",
     "Checkpoint",
     "CheckpointFile",
+    "NullLedger",
     "VerifyReport",
     "audit_event",
     "export_checkpoints",

@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
+import orjson
+
 from chartkeeper.store.audit_schema import GENESIS_HASH
 
 __all__ = ["GENESIS_HASH", "Entry", "EntryHasher", "canonical_json", "hashed_message"]
 
 #: The canonical JSON of an entry's content, preceded by the previous hash. Strings go through
 #: ``encode_basestring`` (exactly what ``json.dumps(..., ensure_ascii=False)`` writes).
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+)
 BLOCK_SIZE = 64  # SHA-256's block size, as HMAC needs
 MESSAGE = (
     '%s{"action":%s,"agent":%s,"event":%s,"outcome":%s,"patientIds":%s,"recordedAt":%d,"seq":%d}'
@@ -28,7 +33,20 @@ MESSAGE = (
 
 
 def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, non-ASCII kept as UTF-8, no NaN."""
+    """Sorted keys, no whitespace, non-ASCII kept as UTF-8, no NaN.
+
+    orjson writes exactly these bytes for what AuditEvents hold (strings, integers, booleans,
+    lists, objects) about ten times faster than ``json``, which every append would otherwise
+    spend most of its time in. Whatever orjson refuses (lone surrogates, integers beyond 64
+    bits, non-string keys, dataclasses, datetimes) and any output with a ``null`` in it (which
+    may be a NaN orjson wrote as null) goes through ``json``, the reference.
+    """
+    try:
+        text = orjson.dumps(value, option=_ORJSON_OPTIONS).decode("utf-8")
+    except TypeError:
+        text = "null"
+    if "null" not in text:
+        return text
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )

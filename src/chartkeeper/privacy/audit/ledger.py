@@ -34,6 +34,9 @@ from chartkeeper.store.engine import WRITE_OPTION
 class AuditLedger:
     """The append-only audit ledger of one store (see ``privacy.audit`` for the API)."""
 
+    #: Whether appends are kept (False only for ``NullLedger``, which measures auditing's cost).
+    records = True
+
     def __init__(
         self,
         engine: Engine,
