@@ -13,6 +13,7 @@ import click
 
 from chartkeeper import __version__
 from chartkeeper.app import Services, build_services
+from chartkeeper.core import heap
 from chartkeeper.core.errors import ChartkeeperError
 from chartkeeper.core.settings import load_settings
 
@@ -126,10 +127,14 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     services = _services(ctx)
     files = find_files(list(paths))
     report = ImportReport()
+    settled = False
     with click.progressbar(files, label="Importing", show_pos=True, file=sys.stderr) as bar:
         for path in bar:
             for where, body in units(path):
                 import_unit(services, where, body, report)
+                if not settled:  # the first unit loaded the plans every later one reuses
+                    heap.settle()
+                    settled = True
     total = sum(report.stored.values())
     click.echo(f"Stored {total} resources from {len(files)} files.")
     for kind, count in sorted(report.stored.items()):

