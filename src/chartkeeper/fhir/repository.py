@@ -77,6 +77,12 @@ class ResourceTransaction(Protocol):
         Bundle's entries that follow need no round trip each."""
         ...
 
+    def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
+        """Say which interaction is about to be carried out, before looking anything up: an
+        access-control layer refuses a kind of request the caller may never make (the store
+        itself has nothing to check)."""
+        ...
+
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         """A specific version, or None."""
         ...

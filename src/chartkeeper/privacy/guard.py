@@ -262,11 +262,34 @@ class GuardedTransaction:
         return stored
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
-        return self._visible_version(self._inner.read(resource_type, resource_id), "read")
+        stored = self._inner.read(resource_type, resource_id)
+        if stored is None and self._read_only:
+            self.intend("read", resource_type, resource_id)
+        return self._visible_version(stored, "read")
 
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         stored = self._inner.vread(resource_type, resource_id, version_id)
+        if stored is None:
+            self.intend("vread", resource_type, resource_id)
         return self._visible_version(stored, "vread")
+
+    def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
+        """Refuse (403, audited) a kind of request the caller may never make, before anything
+        is looked up: a refusal that came only when a record was found would tell that it
+        exists. Requests the caller may make on some records go on, and each record found is
+        decided on its own (a hidden one then looks exactly like a missing one)."""
+        if self.actor.kind == "system":
+            return
+        decision = self._decide(interaction, resource_type, None, None)
+        if decision.allowed or decision.hide_existence:
+            return
+        patients: list[str] = []
+        if resource_id is not None:  # the answer is the same either way; the ledger says whose
+            stored = self._inner.read(resource_type, resource_id)
+            if stored is not None and stored.patient_id:
+                patients = [stored.patient_id]
+        what = f"{resource_type}/{resource_id}" if resource_id else resource_type
+        self._refuse(decision, what, patients, interaction)
 
     def prefetch(self, keys: list[tuple[str, str]]) -> None:
         self._inner.prefetch(keys)

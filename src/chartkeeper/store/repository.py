@@ -78,6 +78,9 @@ class SqlTransaction:
         row = self.connection.execute(READ_ONE, {"t": resource_type, "i": resource_id}).first()
         return stored_row(row) if row else None
 
+    def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
+        """Nothing to check in the store (see ``ResourceTransaction.intend``)."""
+
     def prefetch(self, keys: list[tuple[str, str]]) -> None:
         """Read the current versions of many resources in one query (for a Bundle's PUTs)."""
         wanted = [k for k in keys if k not in self._known and is_valid_id(k[1])]

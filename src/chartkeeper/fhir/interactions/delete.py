@@ -19,6 +19,7 @@ def delete_in(
     ctx: FhirContext, tx: ResourceTransaction, resource_type: str, resource_id: str
 ) -> int | None:
     """Delete inside an open transaction; the deletion's version number, if one was made."""
+    tx.intend("delete", resource_type, resource_id)
     previous = tx.read(resource_type, resource_id)
     if previous is None or previous.deleted:
         return None
@@ -29,6 +30,7 @@ def conditional_delete_in(
     ctx: FhirContext, tx: ResourceTransaction, resource_type: str, query: str
 ) -> int | None:
     """DELETE [type]?criteria: zero or one match is deleted; several → 412."""
+    tx.intend("delete", resource_type)
     found = conditional.matches(ctx, tx, resource_type, query)
     if len(found) > 1:
         raise PreconditionFailedError(

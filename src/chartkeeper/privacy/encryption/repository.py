@@ -91,6 +91,9 @@ class EncryptedTransaction:
     def prefetch(self, keys: list[tuple[str, str]]) -> None:
         self._inner.prefetch(keys)
 
+    def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
+        self._inner.intend(interaction, resource_type, resource_id)
+
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         return self._plain(self._inner.vread(resource_type, resource_id, version_id))
 
