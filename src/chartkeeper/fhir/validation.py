@@ -1,13 +1,15 @@
-"""Validation on write against the R4 structure (fhir.resources R4B models).
+"""Validation on write against the R4 structure.
 
-We reuse fhir.resources (pydantic models generated from the StructureDefinitions) rather than
-writing a validator; its errors are turned into OperationOutcome issues whose ``expression``
-points at the element (``Patient.birthDate``, ``Patient.name[0].given``).
+The structure is that of the fhir.resources R4B models (pydantic models generated from the
+StructureDefinitions), but we do not run the models on write: they took half of ingest time.
+``structure_check`` walks the resource along plans compiled from the models' metadata, about
+ten times faster, and reports the same first problem; the models stay as the reference it is
+tested against (``reference_issues``). Problems become OperationOutcome issues whose
+``expression`` points at the element (``Patient.birthDate``, ``Patient.name[0].given``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from functools import cache
 from typing import Any
@@ -18,8 +20,11 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from chartkeeper.core.errors import InvalidError, Issue, NotFoundError
 from chartkeeper.core.ids import is_valid_id
+from chartkeeper.fhir.findings import DEPTH
 from chartkeeper.fhir.reference_targets import reference_target_issues
 from chartkeeper.fhir.searchparams import all_resource_types
+from chartkeeper.fhir.structure_check import structure_findings
+from chartkeeper.fhir.structure_plans import has_model
 
 MAX_ISSUES = 20
 NOT_STORED = frozenset({"Parameters", "OperationOutcome", "Bundle"})
@@ -46,14 +51,8 @@ def storable_types() -> frozenset[str]:
     18 R4 types (MedicinalProduct*, Substance* details, *EvidenceSynthesis) were replaced in
     R4B and have no model in fhir.resources; they are refused rather than stored unvalidated.
     """
-    known = {t for t in all_resource_types() if _has_model(t)}
+    known = {t for t in all_resource_types() if has_model(t)}
     return frozenset(known - NOT_STORED)
-
-
-def _has_model(resource_type: str) -> bool:
-    """Whether fhir.resources has a model for the type, without importing it (importing all
-    145 model modules costs seconds at start-up; they load on first use instead)."""
-    return importlib.util.find_spec(f"fhir.resources.R4B.{resource_type.lower()}") is not None
 
 
 def require_resource_type(resource_type: str) -> None:
@@ -72,9 +71,14 @@ def _path(resource_type: str, location: tuple[Any, ...], prefix: str) -> str:
     for part in location:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part not in ("function-after", "function-before", "function-wrap"):
+        elif part not in _NOT_ELEMENTS:
             text += f".{part}"
     return text
+
+
+#: Parts of a pydantic error location that are no element: validator wrappers, and fhir_core's
+#: "root" for a complex element that is not a JSON object (``Observation.code.root``).
+_NOT_ELEMENTS = frozenset({"function-after", "function-before", "function-wrap", "root"})
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -83,12 +87,9 @@ def _message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
-    """Every structural problem of ``resource``; an empty list when it is valid.
-
-    ``prefix`` is the path of the resource itself, e.g. ``Bundle.entry[3].resource`` for an
-    entry; by default the resource type.
-    """
+def _envelope_issues(resource: Any, prefix: str) -> list[Issue] | None:
+    """The problems that stop validation before the structure: not an object, an unknown
+    resourceType, an invalid id."""
     if not isinstance(resource, dict):
         return [Issue("A resource must be a JSON object", (prefix or "$",))]
     resource_type = resource.get("resourceType")
@@ -99,6 +100,42 @@ def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
     if resource_id is not None and not (isinstance(resource_id, str) and is_valid_id(resource_id)):
         where = element(prefix, resource_type, "id")
         return [Issue("id must be 1-64 characters of A-Z a-z 0-9 - .", (where,))]
+    return None
+
+
+def validation_issues(resource: Any, prefix: str = "") -> list[Issue]:
+    """Every structural problem of ``resource``; an empty list when it is valid.
+
+    ``prefix`` is the path of the resource itself, e.g. ``Bundle.entry[3].resource`` for an
+    entry; by default the resource type.
+    """
+    early = _envelope_issues(resource, prefix)
+    if early is not None:
+        return early
+    resource_type = resource["resourceType"]
+    findings = structure_findings(resource, resource_type, prefix)
+    if findings:
+        return [
+            Issue(f.message if f.rule == DEPTH else f"{f.path}: {f.message}", (f.path,))
+            for f in findings[:MAX_ISSUES]
+        ]
+    return _control_characters(resource, resource_type, prefix) or reference_target_issues(
+        resource, prefix
+    )
+
+
+def reference_issues(resource: Any, prefix: str = "") -> list[Issue]:
+    """``validation_issues`` with the fhir.resources models checking the structure: the
+    reference that ``structure_check`` is tested against (tests/contract), not used on writes.
+
+    It lets through exceptions other than ``ValueError`` that the models raise for some
+    malformed input (KeyError for an unknown contained resourceType, AttributeError for a url
+    that is not a string); ``structure_check`` refuses those resources.
+    """
+    early = _envelope_issues(resource, prefix)
+    if early is not None:
+        return early
+    resource_type = resource["resourceType"]
     try:
         _model(resource_type).model_validate(resource)
     except RecursionError:  # the models validate nested elements recursively
@@ -134,8 +171,9 @@ def _control_characters(resource: dict[str, Any], resource_type: str, prefix: st
     One regular-expression scan of the serialized resource finds the rare offender; only then
     is the resource walked to name the element.
     """
-    if not _ESCAPED_CONTROL.search(orjson.dumps(resource)):
-        return []
+    serialized = orjson.dumps(resource)
+    if b"\\" not in serialized or not _ESCAPED_CONTROL.search(serialized):
+        return []  # (the regular expression is slow to rule out, a backslash rare)
     issues: list[Issue] = []
     stack: list[tuple[tuple[Any, ...], Any]] = [((), resource)]
     while stack and len(issues) < MAX_ISSUES:
