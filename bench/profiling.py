@@ -17,7 +17,7 @@ from common import short_name
 Stats = dict[Any, Any]  # pstats' raw table: (file, line, name) -> (cc, nc, tt, ct, callers)
 Key = tuple[str, int, str]
 
-VALIDATION = "validation (fhir.resources / pydantic models, `fhir.validation`)"
+VALIDATION = "validation (`fhir.validation`, `structure_check`, `primitives`, models)"
 INDEXING = "indexing (`fhir.indexing`, `fhirpath_lite`, `index_rows`, `search_values`)"
 REWRITE = "reference rewrite (`interactions.references`)"
 PRIVACY = "access control + audit (`chartkeeper.privacy`)"
@@ -27,6 +27,14 @@ ORJSON = "orjson (parse / serialize)"
 OTHER = "other chartkeeper code (interactions, bundles, meta, ids)"
 ORDER = (VALIDATION, INDEXING, REWRITE, PRIVACY, SQL_PY, SQL_C, ORJSON, OTHER)
 _INDEXING_FILES = ("indexing.py", "index_rows.py", "fhirpath_lite.py", "search_values.py")
+_VALIDATION_FILES = (
+    "/validation.py",
+    "/structure_check.py",
+    "/structure_plans.py",
+    "/primitives.py",
+    "/findings.py",
+    "/reference_targets.py",
+)
 
 
 def layer_of(key: Key) -> str | None:
@@ -43,7 +51,7 @@ def layer_of(key: Key) -> str | None:
     if any(m in filename for m in ("/fhir_core/", "/fhir/resources/", "/pydantic")):
         return VALIDATION
     if "/chartkeeper/fhir/" in filename:
-        if filename.endswith("/validation.py"):
+        if filename.endswith(_VALIDATION_FILES):
             return VALIDATION
         if filename.endswith(_INDEXING_FILES):
             return INDEXING
