@@ -274,10 +274,12 @@ class GuardedTransaction:
         return self._visible_version(stored, "vread")
 
     def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
-        """Refuse (403, audited) a kind of request the caller may never make, before anything
-        is looked up: a refusal that came only when a record was found would tell that it
-        exists. Requests the caller may make on some records go on, and each record found is
-        decided on its own (a hidden one then looks exactly like a missing one)."""
+        """Refuse (403, audited) a kind of request the caller may never make, whether or not
+        the record exists: a refusal given only when a record was found would tell that it
+        exists. Deletes call this before their look-up; reads when nothing was found (a found
+        record is decided with its content, which refuses the same kinds of request). Requests
+        the caller may make on some records go on, and each record found is decided on its own
+        (a hidden one then looks exactly like a missing one)."""
         if self.actor.kind == "system":
             return
         decision = self._decide(interaction, resource_type, None, None)
