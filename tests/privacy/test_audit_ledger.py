@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from chartkeeper.core.clock import FixedClock
 from chartkeeper.core.errors import InvalidError, NotFoundError
@@ -41,7 +42,12 @@ from chartkeeper.privacy.audit.chain import (
 )
 from chartkeeper.privacy.audit.checkpoints import is_signature_valid
 from chartkeeper.privacy.audit.pending import PendingEntry, pending_entry
-from chartkeeper.store.audit_schema import audit_checkpoints, audit_ledger, audit_patients
+from chartkeeper.store.audit_schema import (
+    audit_checkpoints,
+    audit_head,
+    audit_ledger,
+    audit_patients,
+)
 from chartkeeper.store.engine import make_engine
 from chartkeeper.store.migrate import upgrade
 from chartkeeper.store.repository import SqlRepository
@@ -571,3 +577,129 @@ def test_buffered_reads_reach_the_ledger_by_close(engine: Engine) -> None:
     ledger.close()
     assert _count(engine, audit_ledger) == 250
     assert ledger.verify().entries == 250
+
+
+# --- batches: many rows per statement, written by the request that fills them ------------------
+
+
+def test_a_large_batch_goes_in_chunks_that_chain_and_index_every_patient(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW), checkpoint_every=100)
+    # 64 + 64 + 16 + 4 + 4 + 1 + 1 + 1 rows: every statement shape, twice over for the first
+    entries = [
+        pending_entry(
+            _event(number),
+            patient_ids=[f"pat-{number}", "pat-x"],
+            agent="dr.lee",
+            action="R",
+            outcome="0",
+        )
+        for number in range(155)
+    ]
+    with engine.begin() as connection:
+        assert ledger.append_many(connection, entries[:3]) == 3
+        assert ledger.append_many(connection, entries[3:]) == 155
+    with engine.connect() as connection:
+        seqs = connection.execute(select(audit_ledger.c.seq).order_by("seq")).scalars().all()
+        events = connection.execute(select(audit_ledger.c.event).order_by("seq")).scalars().all()
+        checkpoints = connection.execute(select(audit_checkpoints.c.seq)).scalars().all()
+    assert seqs == list(range(1, 156))
+    assert [json.loads(event)["entity"][1]["what"]["reference"] for event in events] == [
+        f"Observation/o{number}" for number in range(155)
+    ]
+    assert _count(engine, audit_patients) == 310
+    assert checkpoints == [155]  # crossing 100: the head after the append is signed
+    report = ledger.verify()
+    assert (report.ok, report.entries) == (True, 155)
+
+
+def test_an_append_outside_a_transaction_begins_one_for_the_caller(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    with engine.connect() as connection:
+        ledger.append(
+            connection, _event(1), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+        )
+        connection.rollback()
+    assert _count(engine, audit_ledger) == 0
+    with engine.connect() as connection:
+        ledger.append(
+            connection, _event(1), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+        )
+        connection.commit()
+    assert ledger.verify().ok
+
+
+def test_a_driver_error_in_an_append_is_raised_as_sqlalchemys(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    ledger.append_now(_event(1), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
+    with engine.begin() as connection:  # the head says 0 again: entry 1 would be a duplicate
+        connection.execute(audit_head.update().values(seq=0))
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        ledger.append(
+            connection, _event(2), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+        )
+
+
+def test_the_request_that_fills_a_batch_writes_it_in_its_own_thread() -> None:
+    writer = RecordingWriter()
+    threads: list[str] = []
+
+    def try_write(entries: Sequence[PendingEntry]) -> bool:
+        threads.append(threading.current_thread().name)
+        writer(entries)
+        return True
+
+    buffer = AuditBuffer(writer, FixedClock(NOW), interval=60, size=10, try_write=try_write)
+    _add(buffer, 25)
+    assert [len(batch) for batch in writer.batches] == [10, 10]
+    assert threads == [threading.current_thread().name] * 2
+    assert len(buffer) == 5
+    buffer.close()
+    assert [len(batch) for batch in writer.batches] == [10, 10, 5]
+
+
+def test_a_full_batch_the_store_cannot_take_now_stays_queued_for_the_thread() -> None:
+    writer = RecordingWriter()
+    buffer = AuditBuffer(
+        writer, FixedClock(NOW), interval=0.3, size=10, try_write=lambda entries: False
+    )
+    _add(buffer, 12)
+    assert len(buffer) == 12  # nothing written by the adds themselves
+    assert writer.written.wait(5)  # the background thread writes them, in batches of 10
+    deadline = time.monotonic() + 5
+    while len(buffer) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    buffer.close()
+    assert [entry.event["n"] for batch in writer.batches for entry in batch] == list(range(12))
+    assert max(len(batch) for batch in writer.batches) == 10
+
+
+def test_a_failing_write_in_a_request_is_logged_and_the_entries_kept() -> None:
+    writer = RecordingWriter()
+    writer.failing = True
+    buffer = AuditBuffer(writer, FixedClock(NOW), interval=60, size=3)
+    _add(buffer, 4)  # the third add tries to write, fails, and the read goes on
+    assert len(buffer) == 4
+    writer.failing = False
+    buffer.close()
+    assert [[entry.event["n"] for entry in batch] for batch in writer.batches] == [[0, 1, 2], [3]]
+
+
+def test_buffered_reads_through_the_ledger_are_all_written_by_close(engine: Engine) -> None:
+    repository = SqlRepository(engine)
+    ledger = AuditLedger(
+        engine, AuditKeys.generate(), FixedClock(NOW), writer=repository.writer_lock
+    )
+    buffer = ledger.buffered()
+    for number in range(450):
+        buffer.add(_event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
+    assert len(buffer) < 200  # full batches went in from the adding thread
+    with repository.transaction():  # SQLite: the writer is busy, a full batch waits for it
+        for number in range(450, 650):
+            buffer.add(
+                _event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+            )
+        if engine.dialect.name == "sqlite":
+            assert len(buffer) >= 200
+    ledger.close()
+    report = ledger.verify()
+    assert (report.ok, report.entries) == (True, 650)

@@ -78,6 +78,14 @@ class WriterLock:
     def __init__(self, engine: Engine) -> None:
         self._lock: threading.Lock | None = threading.Lock() if is_sqlite(engine) else None
 
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock (``blocking=False``: only if free now); always True on PostgreSQL."""
+        return self._lock.acquire(blocking) if self._lock is not None else True
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
     def __enter__(self) -> None:
         if self._lock is not None:
             self._lock.acquire()

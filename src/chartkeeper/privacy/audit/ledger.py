@@ -11,11 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Engine, insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from chartkeeper.core.clock import Clock
 from chartkeeper.core.errors import BusyError
@@ -23,12 +27,108 @@ from chartkeeper.fhir.dates import to_micros
 from chartkeeper.privacy.audit.buffer import AuditBuffer
 from chartkeeper.privacy.audit.chain import EntryHasher, canonical_json, hashed_message
 from chartkeeper.privacy.audit.checkpoints import Checkpoint, make_checkpoint
-from chartkeeper.privacy.audit.head import Head, move_head, read_head
+from chartkeeper.privacy.audit.head import (
+    Head,
+    HeadStatements,
+    head_statements,
+    lock_head_raw,
+    move_head_raw,
+)
 from chartkeeper.privacy.audit.keys import AuditKeyMismatchError, AuditKeys
 from chartkeeper.privacy.audit.pending import PendingEntry, pending_entry
 from chartkeeper.privacy.audit.verify import VerifyReport, verify_ledger
 from chartkeeper.store.audit_schema import audit_ledger, audit_patients
 from chartkeeper.store.engine import WRITE_OPTION
+
+#: One ledger row, in ``audit_ledger`` column order.
+_Row = tuple[int, int, str, str, str, str, str, str, str]
+_LEDGER_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "event",
+    "patient_ids",
+    "agent",
+    "action",
+    "outcome",
+    "entry_hash",
+    "prev_hash",
+)
+
+
+#: Rows per multi-row INSERT, largest first. A batch of read entries goes in as a few
+#: statements rather than one per row: each statement is one trip into the driver (which lets
+#: go of the GIL, so a batch written beside busy request threads would otherwise hand the GIL
+#: back and forth hundreds of times), and a fixed set of shapes keeps the driver's prepared
+#: statements cached. 64 rows of 9 columns stay under SQLite's oldest limit of 999 parameters.
+CHUNKS = (64, 16, 4, 1)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    ledger: dict[int, str]  # rows per statement -> INSERT INTO audit_ledger ...
+    patients: dict[int, str]  # rows per statement -> INSERT INTO audit_patients ...
+    head: HeadStatements
+
+
+def _insert_statements(table: str, columns: Sequence[str], mark: str) -> dict[int, str]:
+    row = f"({', '.join([mark] * len(columns))})"
+    return {
+        size: f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from the schema)
+        f"VALUES {', '.join([row] * size)}"
+        for size in CHUNKS
+    }
+
+
+@lru_cache(maxsize=8)
+def _driver_statements(mark: str, for_update: bool) -> _Statements:
+    return _Statements(
+        ledger=_insert_statements(audit_ledger.name, _LEDGER_COLUMNS, mark),
+        patients=_insert_statements(audit_patients.name, ("patient_id", "seq"), mark),
+        head=head_statements(mark, for_update=for_update),
+    )
+
+
+def _insert(cursor: Any, statements: dict[int, str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` with the multi-row statements, largest first (200 rows: 3 x 64 + 2 x 4)."""
+    start = 0
+    for size in CHUNKS:
+        count = (len(rows) - start) // size
+        if count == 0:
+            continue
+        end = start + count * size
+        if size == 1:
+            cursor.executemany(statements[1], rows[start:end])
+        else:
+            cursor.executemany(
+                statements[size],
+                [list(chain.from_iterable(rows[at : at + size])) for at in range(start, end, size)],
+            )
+        start = end
+
+
+def _statements(dialect: Dialect) -> _Statements:
+    """The append's statements in the driver's placeholder style (``?``: sqlite3; ``%s``:
+    psycopg); the head is locked ``FOR UPDATE`` except on SQLite (one writer at a time)."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return _driver_statements(mark, dialect.name != "sqlite")
+
+
+class _Lock(Protocol):
+    def acquire(self, blocking: bool = ...) -> bool: ...
+    def release(self) -> None: ...
+
+
+_NO_LOCK: _Lock = threading.Lock()  # stands for "no lock to take" in ``_lock_of``
+
+
+def _lock_of(writer: AbstractContextManager[None]) -> _Lock | None:
+    """The lock behind ``writer`` that can be tried without waiting: ``_NO_LOCK`` when there is
+    none to take (``nullcontext``), None when it is unknown."""
+    if isinstance(writer, nullcontext):
+        return _NO_LOCK
+    if callable(getattr(writer, "acquire", None)) and callable(getattr(writer, "release", None)):
+        return cast(_Lock, writer)
+    return None
 
 
 class AuditLedger:
@@ -55,6 +155,7 @@ class AuditLedger:
         self._hasher = EntryHasher(keys.hmac_key)
         self._buffer: AuditBuffer | None = None
         self._buffer_lock = threading.Lock()
+        self._key_id_of: tuple[AuditKeys, str] | None = None
 
     def append(
         self,
@@ -93,71 +194,130 @@ class AuditLedger:
             )
 
     def append_many(self, connection: Connection, entries: Sequence[PendingEntry]) -> int:
-        """Append ``entries`` in order inside the caller's transaction; returns the last seq."""
-        head = read_head(connection, lock=True)
-        key_id = self.keys.hmac_key_id
-        if head.key_id not in (None, key_id):
-            raise AuditKeyMismatchError(
-                f"the audit HMAC key in use ({key_id}) is not the one that wrote this ledger "
-                f"({head.key_id}); every server must share the same <data_dir>/keys/"
-            )
-        seq, prev_hash = head.seq, head.entry_hash
-        now = to_micros(self.clock.now())
-        rows: list[dict[str, Any]] = []
-        patient_rows: list[dict[str, Any]] = []
-        for entry in entries:
-            seq += 1
-            row = self._row(seq, prev_hash, entry, now)
-            rows.append(row)
-            patient_rows.extend({"patient_id": p, "seq": seq} for p in entry.patient_ids)
-            prev_hash = row["entry_hash"]
-        if not rows:
-            return seq
-        connection.execute(insert(audit_ledger), rows)
-        if patient_rows:
-            connection.execute(insert(audit_patients), patient_rows)
-        move_head(connection, Head(seq, prev_hash, key_id))
+        """Append ``entries`` in order inside the caller's transaction; returns the last seq.
+
+        A handful of statements whatever the number of entries, once per call (so once per
+        transaction for a request's writes): lock the head, insert the entries and their
+        patients (many rows per statement, see ``CHUNKS``), move the head. They run on the
+        transaction's own DB-API cursor: SQLAlchemy's per-statement compilation and per-row
+        parameter processing cost several times what the database spends on them (as for
+        resource rows in ``store.writes``). Driver errors are raised as SQLAlchemy's, as
+        ``execute`` would.
+        """
+        if not connection.in_transaction():
+            connection.begin()  # what ``execute`` would do (autobegin): the caller commits
+        statements = _statements(connection.dialect)
+        cursor = connection.connection.cursor()  # the transaction's own DB-API connection
+        try:
+            head = lock_head_raw(cursor, statements.head)
+            key_id = self._key_id()
+            if head.key_id not in (None, key_id):
+                raise AuditKeyMismatchError(
+                    f"the audit HMAC key in use ({key_id}) is not the one that wrote this "
+                    f"ledger ({head.key_id}); every server must share the same <data_dir>/keys/"
+                )
+            if not entries:
+                return head.seq
+            now = to_micros(self.clock.now())
+            rows, patient_rows = self._rows(head, entries, now)
+            _insert(cursor, statements.ledger, rows)
+            _insert(cursor, statements.patients, patient_rows)
+            seq, last_hash = rows[-1][0], rows[-1][7]
+            move_head_raw(cursor, statements.head, Head(seq, last_hash, key_id))
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                None, None, error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
+            ) from error
+        finally:
+            cursor.close()
         every = self.checkpoint_every
         if every > 0 and seq // every > head.seq // every:
             make_checkpoint(connection, self.keys, now)
         return seq
 
-    def _row(self, seq: int, prev_hash: str, entry: PendingEntry, now: int) -> dict[str, Any]:
-        recorded_at = now if entry.recorded_at is None else entry.recorded_at
-        event = canonical_json({**entry.event, "id": str(seq)})
-        patient_ids = " ".join(entry.patient_ids)
-        message = hashed_message(
-            prev_hash,
-            seq,
-            recorded_at,
-            event,
-            patient_ids,
-            entry.agent,
-            entry.action,
-            entry.outcome,
-        )
-        return {
-            "seq": seq,
-            "recorded_at": recorded_at,
-            "event": event,
-            "patient_ids": patient_ids,
-            "agent": entry.agent,
-            "action": entry.action,
-            "outcome": entry.outcome,
-            "entry_hash": self._hasher.digest(message),
-            "prev_hash": prev_hash,
-        }
+    def _rows(
+        self, head: Head, entries: Sequence[PendingEntry], now: int
+    ) -> tuple[list[_Row], list[tuple[str, int]]]:
+        """The ledger rows (in ``audit_ledger`` column order) and ``audit_patients`` rows."""
+        digest = self._hasher.digest
+        seq, prev_hash = head.seq, head.entry_hash
+        rows: list[_Row] = []
+        patient_rows: list[tuple[str, int]] = []
+        for entry in entries:
+            seq += 1
+            recorded_at = now if entry.recorded_at is None else entry.recorded_at
+            event = canonical_json({**entry.event, "id": str(seq)})
+            patient_ids = " ".join(entry.patient_ids)
+            entry_hash = digest(
+                hashed_message(
+                    prev_hash,
+                    seq,
+                    recorded_at,
+                    event,
+                    patient_ids,
+                    entry.agent,
+                    entry.action,
+                    entry.outcome,
+                )
+            )
+            rows.append(
+                (
+                    seq,
+                    recorded_at,
+                    event,
+                    patient_ids,
+                    entry.agent,
+                    entry.action,
+                    entry.outcome,
+                    entry_hash,
+                    prev_hash,
+                )
+            )
+            patient_rows.extend((patient_id, seq) for patient_id in entry.patient_ids)
+            prev_hash = entry_hash
+        return rows, patient_rows
+
+    def _key_id(self) -> str:
+        """``keys.hmac_key_id``, computed once per key (an HMAC through OpenSSL each time)."""
+        keys = self.keys
+        cached = self._key_id_of
+        if cached is None or cached[0] is not keys:
+            cached = self._key_id_of = (keys, keys.hmac_key_id)
+        return cached[1]
 
     def buffered(self) -> AuditBuffer:
         """The ledger's buffer for read entries (one per ledger; ``close()`` it at shutdown)."""
         with self._buffer_lock:
             if self._buffer is None:
-                self._buffer = AuditBuffer(self._write_batch, self.clock)
+                self._buffer = AuditBuffer(
+                    self._write_batch, self.clock, try_write=self._try_write_batch
+                )
             return self._buffer
 
     def _write_batch(self, entries: Sequence[PendingEntry]) -> None:
         with self._writing() as connection:
             self.append_many(connection, entries)
+
+    def _try_write_batch(self, entries: Sequence[PendingEntry]) -> bool:
+        """Append ``entries`` in a transaction of their own if the writer is free right now.
+
+        A request thread writes a full batch only this way: it must never queue behind a long
+        write (or, holding the writer itself, wait for it forever).
+        """
+        lock = _lock_of(self.writer)
+        if lock is None:
+            return False  # a writer that cannot be tried: the background thread writes
+        if lock is _NO_LOCK:
+            self._write_batch(entries)  # no in-process writer lock (PostgreSQL)
+            return True
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            with self._writing(nullcontext()) as connection:
+                self.append_many(connection, entries)
+        finally:
+            lock.release()
+        return True
 
     def verify(self, checkpoint: Path | None = None) -> VerifyReport:
         """Walk the whole chain (and, if given, an exported checkpoint file)."""
@@ -179,10 +339,10 @@ class AuditLedger:
             buffer.close()
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def _writing(self, writer: AbstractContextManager[None] | None = None) -> Iterator[Connection]:
         try:
             with (
-                self.writer,
+                self.writer if writer is None else writer,
                 self.engine.connect().execution_options(**{WRITE_OPTION: True}) as connection,
                 connection.begin(),
             ):
