@@ -99,7 +99,7 @@ def ingest(
         if budget is not None and stats.seconds >= budget:
             break
         if number == 1:
-            heap.settle()  # as `chartkeeper import` does after its first unit (not timed)
+            heap.settle(bulk=True)  # as `chartkeeper import` does after its first unit (not timed)
         body = orjson.loads(raw.data)
         source_id = patient_source_id(body)
         codes = loinc_codes(body)

@@ -62,7 +62,7 @@ def load_demo(services: Services, patients: int, seed: int) -> DemoLoad:
             _remember(load, bundle)
             bar.update(parts)
             if number == 0:
-                heap.settle()  # the first Bundle loaded the plans every later one reuses
+                heap.settle(bulk=True)  # the first Bundle loaded the plans every later one reuses
     _add_users(services, load)
     return load
 

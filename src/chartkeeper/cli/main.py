@@ -133,7 +133,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             for where, body in units(path):
                 import_unit(services, where, body, report)
                 if not settled:  # the first unit loaded the plans every later one reuses
-                    heap.settle()
+                    heap.settle(bulk=True)
                     settled = True
     total = sum(report.stored.values())
     click.echo(f"Stored {total} resources from {len(files)} files.")

@@ -7,7 +7,10 @@ transaction always sees its own writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, select, text
@@ -45,9 +48,7 @@ class PendingWrites:
         self.keys.add(key)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
-        self.rows.setdefault(table.name, []).append(
-            tuple(row.get(column) for column in insert_columns(table))
-        )
+        self.rows.setdefault(table.name, []).append(_row_getter(table)(row))
         if table is schema.resources:
             self.keys.add((row["res_type"], row["res_id"]))
 
@@ -166,6 +167,24 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         for table in schema.INDEX_TABLES
     },
 }
+
+
+@cache
+def _row_getter(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A dict row of ``table`` as the tuple ``insert_columns`` orders (a missing key is None)."""
+    columns = insert_columns(table)
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        if len(row) == len(columns):  # the usual case: every column given
+            try:
+                found: tuple[Any, ...] = getter(row)
+                return found
+            except KeyError:
+                pass
+        return tuple(row.get(column) for column in columns)
+
+    getter = itemgetter(*columns)
+    return values
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
