@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from chartkeeper.core.clock import format_instant
@@ -106,8 +107,8 @@ def audit_event(
         "action": action,
         "recorded": format_instant(recorded),
         "outcome": outcome,
-        "agent": [_requestor(actor), _server()],
-        "source": _source(),
+        "agent": [_requestor(actor), _SERVER],
+        "source": _SOURCE,
     }
     if description:
         event["outcomeDesc"] = description
@@ -135,8 +136,11 @@ def _check_codes(action: str, outcome: str) -> None:
         raise ValueError(f"audit outcome must be one of 0, 4, 8, 12, not {outcome!r}")
 
 
+@lru_cache(maxsize=1024)
 def _requestor(actor: Actor) -> dict[str, Any]:
-    """The user or client who asked: BALP's requestor agent."""
+    """The user or client who asked: BALP's requestor agent (made once per actor and shared by
+    its events, like the server agent and source below: events are serialized, never
+    changed, so the parts that repeat need not be rebuilt for every read)."""
     who: dict[str, Any] = {"identifier": {"value": actor.name}}
     if actor.practitioner_id:
         who["reference"] = f"Practitioner/{actor.practitioner_id}"
@@ -161,19 +165,16 @@ def _requestor_type(actor: Actor) -> dict[str, str]:
     return {"system": DICOM_SYSTEM, "code": "110153"}
 
 
-def _server() -> dict[str, Any]:
-    return {
-        "type": {"coding": [{"system": DICOM_SYSTEM, "code": "110152"}]},  # Destination Role ID
-        "who": {"display": OBSERVER},
-        "requestor": False,
-    }
+_SERVER: dict[str, Any] = {
+    "type": {"coding": [{"system": DICOM_SYSTEM, "code": "110152"}]},  # Destination Role ID
+    "who": {"display": OBSERVER},
+    "requestor": False,
+}
 
-
-def _source() -> dict[str, Any]:
-    return {
-        "observer": {"display": OBSERVER},
-        "type": [{"system": SOURCE_TYPE_SYSTEM, "code": "4"}],  # Application Server
-    }
+_SOURCE: dict[str, Any] = {
+    "observer": {"display": OBSERVER},
+    "type": [{"system": SOURCE_TYPE_SYSTEM, "code": "4"}],  # Application Server
+}
 
 
 def _patient(patient_id: str) -> dict[str, Any]:
