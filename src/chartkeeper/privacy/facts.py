@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, select
 
 from chartkeeper.store import schema
 
@@ -29,23 +29,15 @@ RELATIONSHIP_PARAMS = (
 )
 
 
-def treated_patients(connection: Connection, practitioner_id: str | None) -> frozenset[str]:
-    """Ids of the Patients whose records name ``practitioner_id`` in a treating role."""
+def treated_patients(transaction: Any, practitioner_id: str | None) -> frozenset[str]:
+    """Ids of the Patients whose records name ``practitioner_id`` in a treating role
+    (``transaction``: the store's, which offers ``patients_referring``)."""
     if not practitioner_id:
         return frozenset()
-    ref = schema.idx_reference
-    pairs = or_(*[and_(ref.c.res_type == t, ref.c.param == p) for t, p in RELATIONSHIP_PARAMS])
-    query = (
-        select(ref.c.patient_id)
-        .where(
-            ref.c.target_type == "Practitioner",
-            ref.c.target_id == practitioner_id,
-            ref.c.patient_id.is_not(None),
-            pairs,
-        )
-        .distinct()
+    found: frozenset[str] = transaction.patients_referring(
+        "Practitioner", practitioner_id, RELATIONSHIP_PARAMS
     )
-    return frozenset(str(row.patient_id) for row in connection.execute(query))
+    return found
 
 
 def active_consents(
@@ -61,9 +53,14 @@ def active_consents(
         if not wanted:
             return ()
         query = query.where(resources.c.patient_id.in_(wanted))
+    return active_only(row.body for row in connection.execute(query))
+
+
+def active_only(bodies: Iterable[str]) -> tuple[dict[str, Any], ...]:
+    """The active Consents among these stored bodies."""
     found = []
-    for row in connection.execute(query):
-        consent = orjson.loads(row.body)
+    for body in bodies:
+        consent = orjson.loads(body)
         if consent.get("status") == "active":
             found.append(consent)
     return tuple(found)

@@ -32,7 +32,7 @@ from chartkeeper.privacy.actor import Actor
 from chartkeeper.privacy.audit import AuditLedger, audit_event
 from chartkeeper.privacy.audit.pending import pending_entry
 from chartkeeper.privacy.decision import AccessContext, Decision, decide, search_filter
-from chartkeeper.privacy.facts import active_consents, treated_patients
+from chartkeeper.privacy.facts import active_consents, active_only, treated_patients
 from chartkeeper.privacy.filters import visibility_of
 from chartkeeper.privacy.rules import READ_INTERACTIONS, SERVER_WRITTEN
 from chartkeeper.privacy.scopes import ResourceScope, parse_scopes, scope_allows
@@ -143,9 +143,12 @@ class GuardedTransaction:
 
     def _context(self, patient_ids: frozenset[str] | None) -> AccessContext:
         if self._relationships is None:
-            connection = self._inner.connection
-            self._relationships = treated_patients(connection, self.actor.practitioner_id)
+            self._relationships = treated_patients(self._inner, self.actor.practitioner_id)
         consents = self._consents.get(patient_ids)
+        if consents is None and patient_ids is not None and len(patient_ids) == 1:
+            # the usual case, a read of one record: a point read, no transaction opened
+            (patient,) = patient_ids
+            consents = active_only(self._inner.compartment_bodies("Consent", patient))
         if consents is None:
             consents = active_consents(self._inner.connection, patient_ids)
             if self._read_only:

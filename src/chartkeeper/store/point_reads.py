@@ -54,7 +54,22 @@ class PointReader:
             f"SELECT {_COLUMNS}, method FROM history "  # noqa: S608
             f"WHERE res_type = {mark} AND res_id = {mark} AND version_id = {mark}"
         )
+        self.compartment_sql = (
+            f"SELECT body FROM resources WHERE patient_id = {mark} AND res_type = {mark} "  # noqa: S608
+            f"AND deleted = {mark}"
+        )
+        self._mark = mark
         self._connect: Callable[[], Any] = self._connector()
+
+    def referring_sql(self, sources: int) -> str:
+        """Patients whose records of given (type, parameter) pairs refer to one target."""
+        mark = self._mark
+        pairs = " OR ".join([f"(res_type = {mark} AND param = {mark})"] * sources)
+        return (
+            "SELECT DISTINCT patient_id FROM idx_reference "  # noqa: S608 (placeholders only)
+            f"WHERE target_type = {mark} AND target_id = {mark} AND patient_id IS NOT NULL "
+            f"AND ({pairs})"
+        )
 
     def _connector(self) -> Callable[[], Any]:
         engine = self._engine
@@ -114,6 +129,17 @@ class PointReader:
                 if attempt == 2 or is_sqlite(self._engine):
                     raise
         raise AssertionError("unreachable")
+
+    def all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Every row of ``sql`` (one of this reader's statements)."""
+        with self._connection() as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                rows: list[tuple[Any, ...]] = cursor.fetchall()
+            finally:
+                cursor.close()
+        return rows
 
     def close(self) -> None:
         """Close the idle connections (before the engine is disposed)."""

@@ -81,6 +81,46 @@ class SqlTransaction:
     def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
         """Nothing to check in the store (see ``ResourceTransaction.intend``)."""
 
+    def patients_referring(
+        self, target_type: str, target_id: str, sources: tuple[tuple[str, str], ...]
+    ) -> frozenset[str]:
+        """Ids of the Patients whose records of the (type, reference parameter) ``sources``
+        refer to ``target_type/target_id`` (a clinician's treatment relationships, looked up
+        on every request: a point read when this transaction has opened no connection)."""
+        if not sources:
+            return frozenset()
+        if self._points is not None and self._connection is None:
+            params = (target_type, target_id, *(v for pair in sources for v in pair))
+            rows = self._points.all(self._points.referring_sql(len(sources)), params)
+            return frozenset(str(row[0]) for row in rows)
+        self.flush()
+        ref = schema.idx_reference
+        pairs = or_(*[and_(ref.c.res_type == t, ref.c.param == p) for t, p in sources])
+        query = (
+            select(ref.c.patient_id)
+            .where(
+                ref.c.target_type == target_type,
+                ref.c.target_id == target_id,
+                ref.c.patient_id.is_not(None),
+                pairs,
+            )
+            .distinct()
+        )
+        return frozenset(str(row.patient_id) for row in self.connection.execute(query))
+
+    def compartment_bodies(self, resource_type: str, patient_id: str) -> list[str]:
+        """The bodies of the current ``resource_type`` resources in one patient's compartment
+        (the access decision's Consents, on every read: a point read when nothing else has
+        opened this transaction's connection)."""
+        if self._points is not None and self._connection is None:
+            params = (patient_id, resource_type, False)
+            return [row[0] for row in self._points.all(self._points.compartment_sql, params)]
+        self.flush()
+        query = select(R.c.body).where(
+            R.c.patient_id == patient_id, R.c.res_type == resource_type, R.c.deleted.is_(False)
+        )
+        return [row.body for row in self.connection.execute(query)]
+
     def prefetch(self, keys: list[tuple[str, str]]) -> None:
         """Read the current versions of many resources in one query (for a Bundle's PUTs)."""
         wanted = [k for k in keys if k not in self._known and is_valid_id(k[1])]

@@ -39,6 +39,12 @@ class ConnectedTransaction(ResourceTransaction, Protocol):
     @property
     def connection(self) -> Connection: ...
 
+    def compartment_bodies(self, resource_type: str, patient_id: str) -> list[str]: ...
+
+    def patients_referring(
+        self, target_type: str, target_id: str, sources: tuple[tuple[str, str], ...]
+    ) -> frozenset[str]: ...
+
 
 class ConnectedRepository(Protocol):
     """A store whose transactions expose their connection (``SqlRepository``)."""
@@ -93,6 +99,20 @@ class EncryptedTransaction:
 
     def intend(self, interaction: str, resource_type: str, resource_id: str | None = None) -> None:
         self._inner.intend(interaction, resource_type, resource_id)
+
+    def patients_referring(
+        self, target_type: str, target_id: str, sources: tuple[tuple[str, str], ...]
+    ) -> frozenset[str]:
+        found: frozenset[str] = self._inner.patients_referring(target_type, target_id, sources)
+        return found
+
+    def compartment_bodies(self, resource_type: str, patient_id: str) -> list[str]:
+        """The bodies as stored, for types that never hold a designated identifier (the
+        guard's Consent look-up); a designated type would need decrypting, so is refused."""
+        if resource_type in DESIGNATED_TYPES:
+            raise ValueError(f"compartment_bodies would return sealed {resource_type} values")
+        bodies: list[str] = self._inner.compartment_bodies(resource_type, patient_id)
+        return bodies
 
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         return self._plain(self._inner.vread(resource_type, resource_id, version_id))
