@@ -154,6 +154,12 @@ def chartkeeper_server(data_dir: Path) -> Server:
     return Server("chartkeeper", "chartkeeper.web.asgi:app_factory", env, factory=True)
 
 
+def unaudited_server(data_dir: Path) -> Server:
+    """chartkeeper's app over the loaded store with auditing off (``bench/unaudited_app.py``)."""
+    env = {"CHARTKEEPER_DATA_DIR": str(data_dir)}
+    return Server("unaudited", "unaudited_app:app_factory", env, factory=True, app_dir=BENCH)
+
+
 def bare_server(database: Path) -> Server:
     """The baseline: a bare Starlette read handler over the same SQLite file."""
     return Server("bare", "bare_read:app", {"BARE_READ_DB": str(database)}, app_dir=BENCH)
