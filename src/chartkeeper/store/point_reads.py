@@ -4,7 +4,9 @@ A read by id is the API's most frequent request and its cheapest query (~20 µs 
 Through SQLAlchemy the same read costs ~10 times that: a pool checkout, a BEGIN, statement
 execution machinery, COMMIT and check-in. A single ``SELECT`` is atomic by itself in both
 stores (autocommit), so a transaction that has done nothing but point reads needs none of that:
-these connections run in autocommit mode and only ever run the two statements below.
+these connections run in autocommit mode and only ever run this module's own statements (a
+resource or version by key; the access decision's look-ups of one patient's Consents and of a
+clinician's treatment relationships).
 
 The idle connections are kept on a small stack (at most ``max_idle``); a burst beyond that
 opens extra connections and closes them afterwards, so the number kept is bounded however large
@@ -38,7 +40,8 @@ def point_reader(engine: Engine) -> PointReader | None:
 
 
 class PointReader:
-    """Point reads of ``resources`` by (type, id) and ``history`` by (type, id, version)."""
+    """Single-statement reads: ``resources`` by (type, id), ``history`` by (type, id, version),
+    one compartment's bodies of a type, and the patients referring to a target."""
 
     def __init__(self, engine: Engine, max_idle: int = 16) -> None:
         self._engine = engine
