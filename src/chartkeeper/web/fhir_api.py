@@ -148,6 +148,8 @@ async def instance(request: Request) -> Response:
     kind, ident = request.path_params["type"], request.path_params["id"]
     ctx = _ctx(request)
     if request.method == "GET":
+        if request.app.state.inline_reads:
+            return result_response(request, read.read(ctx, kind, ident))
         return result_response(request, await run_in_threadpool(read.read, ctx, kind, ident))
     if request.method == "PUT":
         body = await json_body(request, _limit(request))

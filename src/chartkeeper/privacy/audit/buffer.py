@@ -16,6 +16,7 @@ thread writes only what requests leave: a partial batch that has waited its half
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -31,6 +32,17 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.5  # seconds
 FLUSH_SIZE = 200  # entries
+
+
+def _on_event_loop() -> bool:
+    """True on a thread that runs an asyncio event loop (a read served inline, see
+    ``web.fhir_api``): a batch written there would stall every other request meanwhile, so it
+    is left to the background thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class AuditBuffer:
@@ -90,7 +102,7 @@ class AuditBuffer:
             self._start()
         if not self._queued.is_set():
             self._queued.set()
-        if len(pending) >= self._size:
+        if len(pending) >= self._size and not _on_event_loop():
             self._write_full_batch()
 
     def __len__(self) -> int:
