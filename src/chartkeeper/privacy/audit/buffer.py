@@ -11,7 +11,9 @@ what is queued half a second after it was queued. Writing full batches in the re
 thread rather than handing them to the background thread is measured: a second thread that
 wants the GIL while requests run is woken every time a request thread lets go of it (every
 database call), thousands of times per batch, which cost more CPU than writing the batch. So the
-thread writes only what requests leave: a partial batch that has waited its half second.
+thread writes only what requests leave: a partial batch that has waited its half second. The
+exception is a request served on the event loop itself (reads by id on SQLite): a batch written
+there would stall every other request, so its full batches are left to the background thread.
 """
 
 from __future__ import annotations
