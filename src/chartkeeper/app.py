@@ -18,7 +18,7 @@ from chartkeeper.privacy.encryption import EncryptedRepository, FieldCipher, loa
 from chartkeeper.privacy.guard import GuardedRepository
 from chartkeeper.privacy.sensitivity import labels_to_add
 from chartkeeper.privacy.services import SecurityServices, build_security
-from chartkeeper.store.engine import make_engine
+from chartkeeper.store.engine import is_sqlite, make_engine
 from chartkeeper.store.migrate import upgrade
 from chartkeeper.store.repository import SqlRepository
 
@@ -69,6 +69,11 @@ class Services:
     def fhir(self) -> FhirContext:
         """The system actor's context (CLI import, demo load): allowed, and still audited."""
         return self.for_actor(SYSTEM)
+
+    @property
+    def embedded(self) -> bool:
+        """True on the embedded SQLite store (a local file: reads wait on no network)."""
+        return is_sqlite(self.engine)
 
     def close(self) -> None:
         """Flush buffered audit entries and release database connections."""

@@ -22,6 +22,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def placeholder(dialect: Any) -> str:
+    """The driver's positional placeholder, for statements run on DB-API cursors directly
+    (``?``: sqlite3; ``%s``: psycopg)."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` configured for chartkeeper's access pattern."""
     parsed = make_url(url)

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from chartkeeper.store.engine import configure_sqlite, is_sqlite
+from chartkeeper.store.engine import configure_sqlite, is_sqlite, placeholder
 
 _COLUMNS = "res_type, res_id, version_id, last_updated, deleted, patient_id, body"
 #: Page cache of each point-read connection (SQLite): they read a handful of pages per call,
@@ -48,7 +48,7 @@ class PointReader:
         self._max_idle = max_idle
         self._idle: list[Any] = []
         self._lock = threading.Lock()
-        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        mark = placeholder(engine.dialect)
         # constant text: only the driver's placeholder style differs, values are bound
         self.current_sql = (
             f"SELECT {_COLUMNS} FROM resources WHERE res_type = {mark} AND res_id = {mark}"  # noqa: S608

@@ -58,6 +58,12 @@ class SqlTransaction:
         self._known: dict[tuple[str, str], StoredResource | None] = {}
 
     @property
+    def _point_reader(self) -> PointReader | None:
+        """The point reader, while this transaction has not opened its own connection (after
+        that, its reads must see the transaction's snapshot and its own writes)."""
+        return self._points if self._connection is None else None
+
+    @property
     def connection(self) -> Connection:
         """The transaction's connection, opened (and its transaction begun) on first use."""
         if self._connection is None:
@@ -71,8 +77,8 @@ class SqlTransaction:
         key = (resource_type, resource_id)
         if key in self._known:
             return self._known[key]
-        if self._points is not None and self._connection is None:
-            row = self._points.one(self._points.current_sql, key)
+        if (points := self._point_reader) is not None:
+            row = points.one(points.current_sql, key)
             return stored_tuple(row) if row else None
         self.flush()
         row = self.connection.execute(READ_ONE, {"t": resource_type, "i": resource_id}).first()
@@ -89,9 +95,9 @@ class SqlTransaction:
         on every request: a point read when this transaction has opened no connection)."""
         if not sources:
             return frozenset()
-        if self._points is not None and self._connection is None:
+        if (points := self._point_reader) is not None:
             params = (target_type, target_id, *(v for pair in sources for v in pair))
-            rows = self._points.all(self._points.referring_sql(len(sources)), params)
+            rows = points.all(points.referring_sql(len(sources)), params)
             return frozenset(str(row[0]) for row in rows)
         self.flush()
         ref = schema.idx_reference
@@ -112,9 +118,9 @@ class SqlTransaction:
         """The bodies of the current ``resource_type`` resources in one patient's compartment
         (the access decision's Consents, on every read: a point read when nothing else has
         opened this transaction's connection)."""
-        if self._points is not None and self._connection is None:
+        if (points := self._point_reader) is not None:
             params = (patient_id, resource_type, False)
-            return [row[0] for row in self._points.all(self._points.compartment_sql, params)]
+            return [row[0] for row in points.all(points.compartment_sql, params)]
         self.flush()
         query = select(R.c.body).where(
             R.c.patient_id == patient_id, R.c.res_type == resource_type, R.c.deleted.is_(False)
@@ -140,10 +146,8 @@ class SqlTransaction:
     def vread(self, resource_type: str, resource_id: str, version_id: int) -> StoredResource | None:
         if not is_valid_id(resource_id):
             return None  # see read()
-        if self._points is not None and self._connection is None:
-            found = self._points.one(
-                self._points.version_sql, (resource_type, resource_id, version_id)
-            )
+        if (points := self._point_reader) is not None:
+            found = points.one(points.version_sql, (resource_type, resource_id, version_id))
             return stored_tuple(found) if found else None
         self.flush()
         row = self.connection.execute(

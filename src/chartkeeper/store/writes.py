@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text
 
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.store import schema
+from chartkeeper.store.engine import placeholder
 from chartkeeper.store.value_sql import bounded
 
 
@@ -189,7 +190,7 @@ def _row_getter(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
 
 def _insert_many(connection: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
     columns = insert_columns(table)
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(connection.dialect)
     statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 (names from the schema)
         f"VALUES ({', '.join([mark] * len(columns))})"

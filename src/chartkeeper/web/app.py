@@ -22,7 +22,6 @@ from chartkeeper.core.errors import (
     NotFoundError,
     UnauthorizedError,
 )
-from chartkeeper.store.engine import is_sqlite
 from chartkeeper.web import (
     audit_api,
     break_glass_api,
@@ -118,7 +117,7 @@ def create_app(services: Services) -> Starlette:
     # local file costs less than the hand-off to a worker thread and back, which was the
     # largest part of a read's cost (bench/RESULTS.md, section 2). PostgreSQL reads wait on
     # the network, so they keep to the thread pool.
-    app.state.inline_reads = is_sqlite(services.engine)
+    app.state.inline_reads = services.embedded
     app.state.security = services.security
     app.state.session_key = load_session_key(Path(services.settings.data_dir))
     return app

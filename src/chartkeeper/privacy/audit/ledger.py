@@ -38,7 +38,7 @@ from chartkeeper.privacy.audit.keys import AuditKeyMismatchError, AuditKeys
 from chartkeeper.privacy.audit.pending import PendingEntry, pending_entry
 from chartkeeper.privacy.audit.verify import VerifyReport, verify_ledger
 from chartkeeper.store.audit_schema import audit_ledger, audit_patients
-from chartkeeper.store.engine import WRITE_OPTION
+from chartkeeper.store.engine import WRITE_OPTION, placeholder
 
 #: One ledger row, in ``audit_ledger`` column order.
 _Row = tuple[int, int, str, str, str, str, str, str, str]
@@ -109,8 +109,7 @@ def _insert(cursor: Any, statements: dict[int, str], rows: Sequence[tuple[Any, .
 def _statements(dialect: Dialect) -> _Statements:
     """The append's statements in the driver's placeholder style (``?``: sqlite3; ``%s``:
     psycopg); the head is locked ``FOR UPDATE`` except on SQLite (one writer at a time)."""
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    return _driver_statements(mark, dialect.name != "sqlite")
+    return _driver_statements(placeholder(dialect), dialect.name != "sqlite")
 
 
 class _Lock(Protocol):
