@@ -68,6 +68,7 @@ test: $(TEST_STAMP) ## install test deps, start PostgreSQL/Chromium, run all gat
 	if [ -n "$$failed" ]; then printf 'make test FAILED:\n%s' "$$failed" >&2; exit 1; fi
 
 bench: $(TEST_STAMP) ## run the benchmarks (bench/run.py)
+	$(PIP) -e '.[bench]'  # the baselines the benchmarks compare against (recordlinkage)
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; \
 	else echo "bench/run.py does not exist yet"; fi
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ from sqlalchemy import Engine
 from chartkeeper.core.clock import Clock, SystemClock, format_instant
 from chartkeeper.core.settings import Settings
 from chartkeeper.fhir.interactions.context import FhirContext, FhirOptions
+from chartkeeper.mpi.keys import load_identifier_key
+from chartkeeper.mpi.models import ModelStore
+from chartkeeper.mpi.registration import MatchIndexer
+from chartkeeper.mpi.service import MasterPatientIndex, Settled
 from chartkeeper.privacy.actor import CLINICAL_ROLES, SYSTEM, Actor
 from chartkeeper.privacy.audit import AuditLedger, load_keys
 from chartkeeper.privacy.break_glass import BreakGlassStore
@@ -49,6 +54,8 @@ class Services:
     break_glass: BreakGlassStore
     #: the store with designated identifiers encrypted at rest: what the guard wraps
     encrypted: EncryptedRepository
+    #: keeps the master patient index's match features current on every Patient write
+    match_indexer: MatchIndexer
 
     def for_actor(self, actor: Actor) -> FhirContext:
         """The FHIR interactions' context for ``actor``."""
@@ -63,6 +70,23 @@ class Services:
             clock=self.clock,
             options=self.options,
             prepare=add_sensitivity_labels,
+        )
+
+    @cached_property
+    def mpi(self) -> MasterPatientIndex:
+        """The master patient index: $match, the duplicate review queue, merge and unmerge."""
+        leads = frozenset(n.strip() for n in self.settings.mpi_leads.split(",") if n.strip())
+        settled = Settled(
+            self.settings.mpi_review_threshold, self.settings.mpi_auto_link_threshold, leads
+        )
+        return MasterPatientIndex(
+            self.engine,
+            self.match_indexer,
+            self.match_indexer.models,
+            self.ledger,
+            self.clock,
+            settled,
+            self.for_actor,
         )
 
     @property
@@ -102,9 +126,21 @@ def build_services(
     )
     break_glass = BreakGlassStore(engine, clock, ledger)
     keyring = load_keyring(data_dir, created=format_instant(clock.now()))
-    encrypted = EncryptedRepository(repository, FieldCipher(keyring))
+    indexer = MatchIndexer(
+        load_identifier_key(data_dir), ModelStore(), settings.mpi_review_threshold, clock
+    )
+    encrypted = EncryptedRepository(repository, FieldCipher(keyring), after_write=(indexer,))
     return Services(
-        settings, engine, repository, ledger, security, clock, options, break_glass, encrypted
+        settings,
+        engine,
+        repository,
+        ledger,
+        security,
+        clock,
+        options,
+        break_glass,
+        encrypted,
+        indexer,
     )
 
 

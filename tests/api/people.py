@@ -40,9 +40,14 @@ def observation(ident: str, subject: str) -> dict[str, Any]:
 
 
 def build_hospital(client: TestClient) -> None:
-    """Patients pa and pb with one Observation each; Practitioner doc treats pa."""
-    for ident in ("pa", "pb"):
-        put(client, f"/fhir/Patient/{ident}", patient(id=ident, family=f"Fam{ident}"))
+    """Patients pa and pb with one Observation each; Practitioner doc treats pa.
+
+    The two are plainly different people, so registering pb reports no possible duplicate
+    (which would be an audited look at pa)."""
+    people = {"pa": ("Anna", "1980-02-03"), "pb": ("Boris", "1957-11-21")}
+    for ident, (given, birth) in people.items():
+        body = patient(id=ident, family=f"Fam{ident}", given=given, birth=birth)
+        put(client, f"/fhir/Patient/{ident}", body)
         put(client, f"/fhir/Observation/o-{ident}", observation(f"o-{ident}", ident))
     put(client, "/fhir/Practitioner/doc", {"resourceType": "Practitioner", "id": "doc"})
     care_team = {

@@ -47,7 +47,23 @@ def test_the_patient_operations_are_declared_and_served(
     services: Services, client: TestClient, anonymous: TestClient
 ) -> None:
     operations = {op["name"] for op in _resource(_statement(anonymous), "Patient")["operation"]}
-    assert {"everything", "access-log", "break-the-glass"} <= operations
+    assert {
+        "everything",
+        "access-log",
+        "break-the-glass",
+        "match",
+        "merge",
+        "unmerge",
+    } <= operations
+    match = client.post(
+        "/fhir/Patient/$match",
+        json={
+            "resourceType": "Parameters",
+            "parameter": [{"name": "resource", "resource": {"resourceType": "Patient"}}],
+        },
+        headers=FHIR_JSON,
+    )
+    assert match.status_code == 200, match.text
     client.put("/fhir/Patient/p1", json={"resourceType": "Patient", "id": "p1"}, headers=FHIR_JSON)
     own = user(services, "pat", "patient", patient_id="p1")
     assert client.get("/fhir/Patient/p1/$access-log", headers=own).status_code == 200

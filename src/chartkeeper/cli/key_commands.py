@@ -10,15 +10,13 @@ audit ledger entries (DICOM 110129 Security Configuration).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 
-from chartkeeper.app import Services, build_services
+from chartkeeper.app import Services
+from chartkeeper.cli.services_context import open_services
 from chartkeeper.core.clock import format_instant
 from chartkeeper.core.errors import ChartkeeperError, ConflictError
-from chartkeeper.core.settings import load_settings
 from chartkeeper.privacy.encryption import (
     KeyUsage,
     Reencryption,
@@ -33,21 +31,6 @@ def keys_group() -> None:
     """Encryption keys of designated identifiers (docs/security.md)."""
 
 
-@contextmanager
-def _services(ctx: click.Context) -> Iterator[Services]:
-    """The services; a ChartkeeperError becomes its message and exit code."""
-    services: Services | None = None
-    try:
-        services = build_services(load_settings(ctx.find_root().obj or {}))
-        yield services
-    except ChartkeeperError as error:
-        click.echo(f"error: {error.message}", err=True)
-        sys.exit(error.exit_code)
-    finally:
-        if services is not None:
-            services.close()
-
-
 def _usage(services: Services) -> KeyUsage:
     with services.engine.connect() as connection:
         usage = key_usage(connection)
@@ -59,7 +42,7 @@ def _usage(services: Services) -> KeyUsage:
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """List the data keys and how many stored versions each one protects."""
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         keyring = services.encrypted.cipher.keyring
         state = keyring.refresh()
         usage = _usage(services)
@@ -92,7 +75,7 @@ def status(ctx: click.Context) -> None:
 @click.pass_context
 def rotate(ctx: click.Context, resume: bool, retire_old: bool, batch_size: int) -> None:
     """Make a new active data key and re-encrypt every stored version under it."""
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         cipher = services.encrypted.cipher
         if resume:
             click.echo(f"Resuming with the active data key {cipher.active_key_id}")

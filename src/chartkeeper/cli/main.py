@@ -193,3 +193,7 @@ cli.add_command(audit_group)
 from chartkeeper.cli.key_commands import keys_group  # noqa: E402
 
 cli.add_command(keys_group)
+
+from chartkeeper.cli.mpi_commands import mpi_group  # noqa: E402
+
+cli.add_command(mpi_group)

@@ -40,6 +40,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("validate_on_write", True, "Validate resources against the R4 models on write."),
     Setting("host", "127.0.0.1", "Address `chartkeeper serve` listens on."),
     Setting("port", 8000, "Port `chartkeeper serve` listens on."),
+    Setting(
+        "mpi_review_threshold",
+        0.5,
+        "Match probability from which a pair of patients goes to the duplicate review queue "
+        "(and is reported at registration).",
+    ),
+    Setting(
+        "mpi_auto_link_threshold",
+        0.995,
+        "Match probability from which batch de-duplication links two patients on its own "
+        "(Patient.link `seealso`, no merge); set above 1 to turn automatic linking off.",
+    ),
+    Setting(
+        "mpi_leads",
+        "",
+        "Comma-separated user names of HIM leads: they may override a merge refused because "
+        "the patients' hard identifiers (SSN, driver's licence) disagree.",
+    ),
 )
 
 
@@ -56,6 +74,9 @@ class Settings:
     validate_on_write: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    mpi_review_threshold: float = 0.5
+    mpi_auto_link_threshold: float = 0.995
+    mpi_leads: str = ""
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,6 +97,11 @@ def _coerce(name: str, default: Any, raw: Any) -> Any:
         if text in {"0", "false", "no", "off"}:
             return False
         raise InvalidError(f"Setting {name} must be true or false, not {raw!r}")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise InvalidError(f"Setting {name} must be a number, not {raw!r}") from None
     if isinstance(default, int):
         try:
             return int(raw)

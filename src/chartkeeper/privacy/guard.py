@@ -135,6 +135,12 @@ class GuardedTransaction:
         #: Consents by patient set, remembered in read-only transactions (nothing changes them)
         self._consents: dict[frozenset[str] | None, tuple[dict[str, Any], ...]] = {}
 
+    @property
+    def connection(self) -> Any:
+        """The database connection of this transaction, for services (the MPI's merge) that
+        keep their own rows beside the records they change, in the same commit."""
+        return self._inner.connection
+
     # -- facts and decisions ------------------------------------------------------------------
 
     @property

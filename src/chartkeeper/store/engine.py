@@ -7,14 +7,30 @@ PostgreSQL (production): psycopg 3 with a connection pool.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "chartkeeper_write"
+
+
+#: What the database raises when two transactions collide (a unique key both wrote, a
+#: serialization failure, a deadlock), through SQLAlchemy or from a driver cursor used directly.
+CONFLICT_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.IntegrityError,
+    sa_exc.OperationalError,
+    sqlite3.IntegrityError,
+    sqlite3.OperationalError,
+    psycopg.errors.IntegrityError,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.DeadlockDetected,
+)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -34,3 +34,9 @@ def stored_tuple(row: tuple[Any, ...]) -> StoredResource:
         method=row[7] if len(row) > 7 else "PUT",
         patient_id=row[5],
     )
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A result row as a plain dict: column names as ``str`` (SQLAlchemy hands back a
+    ``str`` subclass that JSON encoders such as orjson refuse)."""
+    return {str(key): value for key, value in row._mapping.items()}

@@ -27,6 +27,8 @@ from chartkeeper.web import (
     break_glass_api,
     break_glass_pages,
     fhir_api,
+    mpi_api,
+    mpi_pages,
     portal,
     workbench,
 )
@@ -99,11 +101,13 @@ def create_app(services: Services) -> Starlette:
             Route("/fhir", fhir_api.system, methods=["GET", "POST"]),
             *audit_api.routes(),  # AuditEvent and $access-log, before the generic /fhir
             *break_glass_api.routes(),  # $break-the-glass and the review API, before /fhir
+            *mpi_api.routes(),  # $match, $merge, $unmerge and the MPI queue API, before /fhir
             Mount("/fhir", routes=fhir_api.routes()),
             *oauth_routes(),
             *auth_routes(),
             *break_glass_pages.routes(),
             *workbench.routes(),
+            *mpi_pages.routes(),
             *portal.routes(),
         ],
         exception_handlers={

@@ -27,6 +27,7 @@ from chartkeeper.fhir.interactions import (
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.operations import everything, validate
 from chartkeeper.web.auth import actor_of, fhir_context
+from chartkeeper.web.mpi_api import registration_report
 from chartkeeper.web.request_body import FORM_TYPE, PATCH_TYPES, json_body, media_type, raw_body
 from chartkeeper.web.responses import prefer, result_response
 
@@ -107,6 +108,8 @@ async def type_level(request: Request) -> Response:
         body = await json_body(request, _limit(request))
         condition = request.headers.get("if-none-exist")
         result = await run_in_threadpool(create.create, ctx, kind, body, condition)
+        if kind == "Patient":
+            result = await run_in_threadpool(registration_report, request, kind, result)
         return result_response(request, result, write=True)
     if request.method == "PUT":
         if not query:
@@ -155,6 +158,8 @@ async def instance(request: Request) -> Response:
         body = await json_body(request, _limit(request))
         if_match = request.headers.get("if-match")
         result = await run_in_threadpool(update.update, ctx, kind, ident, body, if_match)
+        if kind == "Patient":
+            result = await run_in_threadpool(registration_report, request, kind, result)
         return result_response(request, result, write=True)
     if request.method == "PATCH":
         operations = await json_body(request, _limit(request), PATCH_TYPES)

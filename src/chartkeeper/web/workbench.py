@@ -17,6 +17,7 @@ from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, NotFoundEr
 from chartkeeper.fhir.interactions import search
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.interactions.read import found
+from chartkeeper.mpi.service import MPI_ROLES
 from chartkeeper.web.auth import current_session, fhir_context
 from chartkeeper.web.chart_view import SECTIONS, build_chart, human_name
 from chartkeeper.web.sessions import csrf_token
@@ -50,10 +51,23 @@ def _ctx(request: Request) -> FhirContext:
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """What every signed-in page shows: who is signed in, and the sign-out form's token."""
+    """What every signed-in page shows: who is signed in, the sign-out form's token, and
+    whether the navigation offers the duplicate review (HIM technicians only)."""
     session = current_session(request)
     key: bytes = request.app.state.session_key
-    return {"user": session.user if session else None, "csrf": csrf_token(key, session)}
+    return {
+        "user": session.user if session else None,
+        "csrf": csrf_token(key, session),
+        "nav_mpi": session is not None and _reviews_duplicates(request, session.user),
+    }
+
+
+def _reviews_duplicates(request: Request, name: str) -> bool:
+    try:
+        role: str | None = request.app.state.services.security.identity.user_actor(name).role
+    except ChartkeeperError:
+        return False
+    return role in MPI_ROLES
 
 
 async def home(_request: Request) -> Response:

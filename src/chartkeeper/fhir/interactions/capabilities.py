@@ -57,6 +57,29 @@ OPERATIONS = (
         "audited and reviewed by the privacy officer; answers 201 with the grant.",
     ),
     (
+        "match",
+        "Patient",
+        "http://hl7.org/fhir/OperationDefinition/Patient-match",
+        "POST [base]/Patient/$match with a Parameters body (resource: the Patient to look for, "
+        "onlyCertainMatches, count): the master patient index's candidates the caller may see, "
+        "best first, each with search.score and the match-grade extension (docs/mpi.md).",
+    ),
+    (
+        "merge",
+        "Patient",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Patient-merge",
+        "POST [base]/Patient/$merge with a Parameters body (source-patient, target-patient as "
+        "valueReference; note; override): folds the source Patient into the target in one "
+        "transaction, with a Provenance; HIM technicians only (docs/mpi.md).",
+    ),
+    (
+        "unmerge",
+        "Patient",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Patient-unmerge",
+        "POST [base]/Patient/$unmerge with a Parameters body (source-patient; note): undoes "
+        "the standing merge of that Patient exactly, from its Provenance; HIM technicians only.",
+    ),
+    (
         "validate",
         "Resource",
         "http://hl7.org/fhir/OperationDefinition/Resource-validate",

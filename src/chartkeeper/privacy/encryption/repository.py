@@ -10,7 +10,7 @@ cost one function call more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import Any, Protocol
@@ -46,6 +46,10 @@ class ConnectedTransaction(ResourceTransaction, Protocol):
     ) -> frozenset[str]: ...
 
 
+#: Called after each write with the transaction's connection and the version in plaintext.
+WriteHook = Callable[[Connection, StoredResource], None]
+
+
 class ConnectedRepository(Protocol):
     """A store whose transactions expose their connection (``SqlRepository``)."""
 
@@ -77,9 +81,15 @@ class EncryptedTransaction:
     """A ``ResourceTransaction`` that encrypts designated identifiers on the way in and
     decrypts them on the way out."""
 
-    def __init__(self, inner: ConnectedTransaction, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        inner: ConnectedTransaction,
+        cipher: FieldCipher,
+        after_write: tuple[WriteHook, ...] = (),
+    ) -> None:
         self._inner = inner
         self._cipher = cipher
+        self._after_write = after_write
 
     @property
     def connection(self) -> Connection:
@@ -126,7 +136,10 @@ class EncryptedTransaction:
     ) -> StoredResource:
         kept, index = sealed_version(stored, index, self._cipher)
         written = self._inner.write(kept, index, patient_id, replaces)
-        return written if kept is stored else replace(written, body=stored.body)
+        plain = written if kept is stored else replace(written, body=stored.body)
+        for hook in self._after_write:
+            hook(self._inner.connection, plain)
+        return plain
 
     def search(self, request: SearchRequest) -> SearchPage:
         page = self._inner.search(blinded_search(request, self._cipher))
@@ -172,14 +185,22 @@ class EncryptedTransaction:
 class EncryptedRepository:
     """A ``ResourceRepository`` over ``inner`` with designated identifiers encrypted."""
 
-    def __init__(self, inner: ConnectedRepository, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        inner: ConnectedRepository,
+        cipher: FieldCipher,
+        after_write: tuple[WriteHook, ...] = (),
+    ) -> None:
         self.inner = inner
         self.cipher = cipher
+        #: called with every version written, in plaintext, inside its transaction (the MPI
+        #: keeps its match features this way: derived rows that commit or roll back with it)
+        self.after_write = after_write
 
     @contextmanager
     def transaction(self) -> Iterator[EncryptedTransaction]:
         with self.inner.transaction() as inner:
-            yield EncryptedTransaction(inner, self.cipher)
+            yield EncryptedTransaction(inner, self.cipher, self.after_write)
 
     @contextmanager
     def reading(self) -> Iterator[EncryptedTransaction]:

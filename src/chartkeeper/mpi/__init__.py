@@ -1,0 +1,1 @@
+"""The master patient index: finding, linking and merging the records of one person."""
