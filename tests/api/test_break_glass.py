@@ -4,7 +4,6 @@ officer's review."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,6 +15,7 @@ from starlette.testclient import TestClient
 
 from chartkeeper.app import Services
 from chartkeeper.core.clock import FixedClock
+from chartkeeper.privacy.audit.compact import render
 from chartkeeper.store.break_glass_schema import break_glass_grants
 from tests.api.conftest import patient, post, put
 from tests.api.people import PASSWORD, token, user
@@ -39,12 +39,32 @@ def _declare(client: TestClient, headers: dict[str, str], patient_id: str = "pb"
 
 
 def _audit(services: Services, agent: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The agent's entries: action, outcome and AuditEvent (a read's rebuilt from its compact
+    row, as the ledger serves it)."""
     services.ledger.buffered().flush()
     with services.engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT agent, action, outcome, event FROM audit_ledger ORDER BY seq")
+            text(
+                "SELECT seq, recorded_at, patient_ids, agent, action, outcome, event "
+                "FROM audit_ledger ORDER BY seq"
+            )
         ).all()
-    return [(r.action, r.outcome, json.loads(r.event)) for r in rows if r.agent == agent]
+    return [
+        (
+            r.action,
+            r.outcome,
+            render(
+                r.event,
+                seq=r.seq,
+                recorded_at=r.recorded_at,
+                patient_ids=r.patient_ids,
+                action=r.action,
+                outcome=r.outcome,
+            ),
+        )
+        for r in rows
+        if r.agent == agent
+    ]
 
 
 def _dicom(event: dict[str, Any]) -> str:

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.exc import IntegrityError
 
 from chartkeeper.core.clock import FixedClock
@@ -28,11 +30,13 @@ from chartkeeper.privacy.audit import (
     AuditKeys,
     AuditLedger,
     audit_event,
+    compact,
     export_checkpoints,
     has_keys,
     load_keys,
     read_checkpoint_file,
 )
+from chartkeeper.privacy.audit.buffer import FLUSH_SIZE, WRITE_MAX_BATCHES, QueuedEntry
 from chartkeeper.privacy.audit.chain import (
     GENESIS_HASH,
     Entry,
@@ -41,7 +45,8 @@ from chartkeeper.privacy.audit.chain import (
     hashed_message,
 )
 from chartkeeper.privacy.audit.checkpoints import is_signature_valid
-from chartkeeper.privacy.audit.pending import PendingEntry, pending_entry
+from chartkeeper.privacy.audit.pending import pending_entry
+from chartkeeper.privacy.audit.query import AuditQuery, read_entry, search_ledger
 from chartkeeper.store.audit_schema import (
     audit_checkpoints,
     audit_head,
@@ -49,7 +54,7 @@ from chartkeeper.store.audit_schema import (
     audit_patients,
 )
 from chartkeeper.store.engine import make_engine
-from chartkeeper.store.migrate import upgrade
+from chartkeeper.store.migrate import alembic_config, upgrade
 from chartkeeper.store.repository import SqlRepository
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -373,11 +378,11 @@ class RecordingWriter:
     """A real writer for the buffer's narrow interface: keeps batches, can be made to fail."""
 
     def __init__(self) -> None:
-        self.batches: list[list[PendingEntry]] = []
+        self.batches: list[list[Any]] = []  # PendingEntry here: the tests add full events
         self.failing = False
         self.written = threading.Event()
 
-    def __call__(self, entries: Sequence[PendingEntry]) -> None:
+    def __call__(self, entries: Sequence[QueuedEntry]) -> None:
         if self.failing:
             raise OSError("store unavailable")
         self.batches.append(list(entries))
@@ -568,15 +573,16 @@ def test_buffered_reads_reach_the_ledger_by_close(engine: Engine) -> None:
     ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
     buffer = ledger.buffered()
     assert ledger.buffered() is buffer
-    for number in range(250):
+    total = FLUSH_SIZE + 50
+    for number in range(total):
         buffer.add(_event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
     deadline = time.monotonic() + 10
-    while _count(engine, audit_ledger) < 200 and time.monotonic() < deadline:
+    while _count(engine, audit_ledger) < FLUSH_SIZE and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert _count(engine, audit_ledger) >= 200  # the first full batch, before any close
+    assert _count(engine, audit_ledger) >= FLUSH_SIZE  # the first full batch, before any close
     ledger.close()
-    assert _count(engine, audit_ledger) == 250
-    assert ledger.verify().entries == 250
+    assert _count(engine, audit_ledger) == total
+    assert ledger.verify().entries == total
 
 
 # --- batches: many rows per statement, written by the request that fills them ------------------
@@ -606,10 +612,28 @@ def test_a_large_batch_goes_in_chunks_that_chain_and_index_every_patient(engine:
     assert [json.loads(event)["entity"][1]["what"]["reference"] for event in events] == [
         f"Observation/o{number}" for number in range(155)
     ]
-    assert _count(engine, audit_patients) == 310
+    with engine.connect() as connection:
+        runs = connection.execute(
+            select(audit_patients).where(audit_patients.c.patient_id == "pat-x")
+        ).all()
+        singles = connection.execute(
+            select(func.count()).where(
+                audit_patients.c.patient_id != "pat-x", audit_patients.c.seqs.is_(None)
+            )
+        ).scalar_one()
+    # one row per patient per append: pat-x's entries of each append share one
+    assert sorted(runs) == [
+        ("pat-x", 1, "[1,2,3]"),
+        ("pat-x", 4, "[" + ",".join(map(str, range(4, 156))) + "]"),
+    ]
+    assert singles == 155
     assert checkpoints == [155]  # crossing 100: the head after the append is signed
     report = ledger.verify()
     assert (report.ok, report.entries) == (True, 155)
+    found = search_ledger(engine, AuditQuery(patient="pat-x", count=500))
+    assert found.total == 155
+    assert sorted(entry.seq for entry in found.entries) == list(range(1, 156))
+    assert search_ledger(engine, AuditQuery(patient="pat-7")).total == 1
 
 
 def test_an_append_outside_a_transaction_begins_one_for_the_caller(engine: Engine) -> None:
@@ -643,7 +667,7 @@ def test_the_request_that_fills_a_batch_writes_it_in_its_own_thread() -> None:
     writer = RecordingWriter()
     threads: list[str] = []
 
-    def try_write(entries: Sequence[PendingEntry]) -> bool:
+    def try_write(entries: Sequence[QueuedEntry]) -> bool:
         threads.append(threading.current_thread().name)
         writer(entries)
         return True
@@ -669,8 +693,30 @@ def test_a_full_batch_the_store_cannot_take_now_stays_queued_for_the_thread() ->
     while len(buffer) and time.monotonic() < deadline:
         time.sleep(0.01)
     buffer.close()
-    assert [entry.event["n"] for batch in writer.batches for entry in batch] == list(range(12))
-    assert max(len(batch) for batch in writer.batches) == 10
+    # the thread writes everything queued, in one transaction (up to WRITE_MAX_BATCHES batches)
+    assert [[entry.event["n"] for entry in batch] for batch in writer.batches] == [list(range(12))]
+
+
+def test_a_flush_writes_what_was_queued_when_it_began_in_few_transactions() -> None:
+    writer = RecordingWriter()
+    buffer = AuditBuffer(
+        writer, FixedClock(NOW), interval=60, size=10, try_write=lambda entries: False
+    )
+
+    def arriving_meanwhile(entries: Sequence[QueuedEntry]) -> None:
+        writer(entries)
+        if len(writer.batches) == 1:
+            _add(buffer, 5)  # requests go on while the batch is written
+
+    buffer._write = arriving_meanwhile
+    _add(buffer, 10 * WRITE_MAX_BATCHES + 9)
+    assert writer.batches == []  # the store never free: full batches are left for the flush
+    buffer.flush()
+    sizes = [len(batch) for batch in writer.batches]
+    assert sizes == [10 * WRITE_MAX_BATCHES, 9]  # the oldest first, in as few as allowed
+    assert len(buffer) == 5  # what arrived meanwhile waits for the next flush
+    buffer.close()
+    assert sum(len(batch) for batch in writer.batches) == 10 * WRITE_MAX_BATCHES + 14
 
 
 def test_a_failing_write_in_a_request_is_logged_and_the_entries_kept() -> None:
@@ -681,7 +727,7 @@ def test_a_failing_write_in_a_request_is_logged_and_the_entries_kept() -> None:
     assert len(buffer) == 4
     writer.failing = False
     buffer.close()
-    assert [[entry.event["n"] for entry in batch] for batch in writer.batches] == [[0, 1, 2], [3]]
+    assert [[entry.event["n"] for entry in batch] for batch in writer.batches] == [[0, 1, 2, 3]]
 
 
 def test_buffered_reads_through_the_ledger_are_all_written_by_close(engine: Engine) -> None:
@@ -690,16 +736,302 @@ def test_buffered_reads_through_the_ledger_are_all_written_by_close(engine: Engi
         engine, AuditKeys.generate(), FixedClock(NOW), writer=repository.writer_lock
     )
     buffer = ledger.buffered()
-    for number in range(450):
-        buffer.add(_event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0")
-    assert len(buffer) < 200  # full batches went in from the adding thread
+    first = 2 * FLUSH_SIZE + FLUSH_SIZE // 4
+    for number in range(first):
+        ledger.record_read(DR_LEE, "R", "read", ["pat-1"], f"Observation/o{number}")
+    assert len(buffer) < FLUSH_SIZE  # full batches went in from the adding thread
     with repository.transaction():  # SQLite: the writer is busy, a full batch waits for it
-        for number in range(450, 650):
-            buffer.add(
-                _event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
-            )
+        for number in range(first, first + FLUSH_SIZE):
+            ledger.record_read(DR_LEE, "R", "read", ["pat-1"], f"Observation/o{number}")
         if engine.dialect.name == "sqlite":
-            assert len(buffer) >= 200
+            assert len(buffer) >= FLUSH_SIZE
     ledger.close()
     report = ledger.verify()
-    assert (report.ok, report.entries) == (True, 650)
+    assert (report.ok, report.entries) == (True, first + FLUSH_SIZE)
+
+
+# --- compact read entries ------------------------------------------------------------------------
+
+
+NURSE_NO_ADDRESS = Actor(kind="user", name="nurse.ada", role="nurse", purpose="ETREAT")
+PATIENT_USER = Actor(kind="user", name="pat.one", role="patient", patient_id="pat-1")
+CLIENT = Actor(kind="client", name="lab-feed", source_address="192.0.2.9")
+
+#: (actor, action, subtype, patients, resource, query, note): what the guard and the audit API
+#: record, each kind of read once.
+READS: list[tuple[Actor, str, str, list[str], str | None, str | None, str | None]] = [
+    (DR_LEE, "R", "read", ["pat-1"], "Observation/obs-9", None, None),
+    (DR_LEE, "R", "vread", ["pat-1"], "Observation/obs-9/_history/2", None, None),
+    (NURSE_NO_ADDRESS, "E", "search-type", ["pat-2", "pat-1", "pat-2"], None, "Observation", None),
+    (CLIENT, "E", "search-type", [], None, "*", None),
+    (DR_LEE, "E", "operation", ["pat-3"], "Patient/pat-3", None, "break-the-glass: emergency"),
+    (PATIENT_USER, "R", "history-instance", ["pat-1"], "Patient/pat-1", None, None),
+    (CLIENT, "E", "operation", [], "Observation", None, None),
+]
+
+
+def _expected(number: int, seq: int) -> dict[str, Any]:
+    """The full event a compact entry stands for: what ``audit_event`` builds for it."""
+    actor, action, subtype, patients, resource, query, note = READS[number]
+    event = audit_event(
+        action=action,
+        subtype=subtype,
+        outcome="0",
+        actor=actor,
+        patient_ids=list(dict.fromkeys(patients)),
+        resource=resource,
+        query=query,
+        recorded=NOW,
+        description=note,
+    )
+    return {**event, "id": str(seq)}
+
+
+def _record_reads(ledger: AuditLedger) -> None:
+    for actor, action, subtype, patients, resource, query, note in READS:
+        ledger.record_read(actor, action, subtype, patients, resource, query, note)
+    ledger.buffered().flush()
+
+
+def test_a_read_is_stored_compact_and_served_as_the_event_it_stands_for(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    _record_reads(ledger)
+    with engine.connect() as connection:
+        row = connection.execute(select(audit_ledger).where(audit_ledger.c.seq == 1)).one()
+    assert row.event == (
+        '[2,1,"read","Observation/obs-9",null,null,'
+        '["user","dr.lee","physician","TREAT","prac-7",null,"10.1.2.3"]]'
+    )
+    assert (row.patient_ids, row.agent, row.action, row.outcome) == ("pat-1", "dr.lee", "R", "0")
+    assert row.recorded_at == 1_772_443_815_123_456
+    for number in range(len(READS)):
+        found = read_entry(engine, number + 1)
+        assert found is not None
+        assert found[0].event == _expected(number, number + 1)
+    page = search_ledger(engine, AuditQuery(count=100))
+    assert page.total == len(READS)
+    assert {entry.seq: entry.event for entry in page.entries} == {
+        number + 1: _expected(number, number + 1) for number in range(len(READS))
+    }
+    assert ledger.verify().entries == len(READS)
+
+
+def test_a_compact_entry_is_hashed_by_the_documented_formula(engine: Engine) -> None:
+    keys = AuditKeys.generate()
+    ledger = AuditLedger(engine, keys, FixedClock(NOW))
+    _record_reads(ledger)
+    with engine.connect() as connection:
+        rows = connection.execute(select(audit_ledger).order_by(audit_ledger.c.seq)).all()
+    for row in rows:
+        message = (row.prev_hash + canonical_json(Entry(**row._asdict()).content())).encode()
+        assert hmac.new(keys.hmac_key, message, hashlib.sha256).hexdigest() == row.entry_hash
+
+
+def test_compact_and_full_entries_chain_in_one_ledger(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW), checkpoint_every=12)
+    for number in range(12):
+        if number % 3:
+            ledger.record_read(DR_LEE, "R", "read", ["pat-1"], f"Observation/o{number}")
+        else:
+            ledger.buffered().add(
+                _event(number), patient_ids=["pat-1"], agent="dr.lee", action="R", outcome="0"
+            )
+    ledger.append_now(_event(99), patient_ids=["pat-1"], agent="dr.lee", action="U", outcome="0")
+    ledger.close()
+    report = ledger.verify()
+    assert (report.ok, report.entries, report.checkpoints) == (True, 13, 1)  # at 12
+    page = search_ledger(engine, AuditQuery(patient="pat-1", count=100))
+    assert page.total == 13
+    resources = {e.event["entity"][1]["what"]["reference"] for e in page.entries}
+    assert resources == {f"Observation/o{n}" for n in [*range(12), 99]}
+
+
+def test_the_patients_of_compact_entries_are_found_across_batches(engine: Engine) -> None:
+    ledger = AuditLedger(engine, AuditKeys.generate(), FixedClock(NOW))
+    buffer = ledger.buffered()
+    expected: dict[str, set[int]] = {}
+    for number in range(60):
+        patients = [f"pat-{number % 4}"] if number % 10 else ["pat-0", "pat-1", "pat-9"]
+        ledger.record_read(DR_LEE, "E", "search-type", patients, None, "Observation")
+        for patient in patients:
+            expected.setdefault(patient, set()).add(number + 1)
+        if number % 25 == 24:
+            buffer.flush()  # runs of a patient end with their batch
+    ledger.close()
+    for patient, seqs in expected.items():
+        page = search_ledger(engine, AuditQuery(patient=patient, count=100))
+        assert page.total == len(seqs) == len(page.entries)
+        assert {entry.seq for entry in page.entries} == seqs
+        assert all(
+            f"Patient/{patient}"
+            in {e["what"]["reference"] for e in entry.event["entity"] if "what" in e}
+            for entry in page.entries
+        )
+    assert search_ledger(engine, AuditQuery(patient="pat-5")).total == 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"action": "X"}, "not an audit action"),
+        ({"subtype": "peek"}, "not an audit action"),
+        ({"outcome": "2"}, "not an audit action"),
+        ({"patient_ids": ["has space"]}, "not a Patient id"),
+        ({"patient_ids": "pat-1"}, "not one string"),
+        ({"actor": Actor(kind="user", name="")}, "must not be empty"),
+    ],
+)
+def test_a_malformed_read_is_refused_when_recorded_not_when_written(
+    arguments: dict[str, Any], message: str
+) -> None:
+    values: dict[str, Any] = {
+        "actor": DR_LEE,
+        "action": "R",
+        "subtype": "read",
+        "patient_ids": ["pat-1"],
+        "outcome": "0",
+        **arguments,
+    }
+    buffer = AuditBuffer(RecordingWriter(), FixedClock(NOW), interval=60)
+    with pytest.raises(ValueError, match=message):
+        buffer.add_read(**values)
+    assert len(buffer) == 0
+    buffer.close()
+
+
+field_texts = st.text(st.characters(codec="utf-8"), max_size=30)
+optional_texts = st.none() | field_texts
+
+
+@given(
+    seq=st.integers(1, 2**62),
+    resource=optional_texts,
+    query=optional_texts,
+    note=optional_texts,
+    name=field_texts.filter(bool),
+    role=optional_texts,
+    address=optional_texts,
+    subtype=st.sampled_from(["read", "vread", "search-type", "operation", "history-instance"]),
+)
+def test_a_compact_text_is_canonical_json_and_renders_back(
+    seq: int,
+    resource: str | None,
+    query: str | None,
+    note: str | None,
+    name: str,
+    role: str | None,
+    address: str | None,
+    subtype: str,
+) -> None:
+    actor = Actor(kind="user", name=name, role=role, source_address=address)
+    entry = compact.read_entry(1, actor, "R", subtype, ["pat-1"], resource, query, note)
+    text = compact.compact_text(seq, entry)
+    assert canonical_json(json.loads(text)) == text  # what verify and the docs rely on
+    assert compact.claimed_seq(text) == seq
+    event = compact.render(
+        text, seq=seq, recorded_at=1, patient_ids="pat-1", action="R", outcome="0"
+    )
+    expected = audit_event(
+        action="R",
+        subtype=subtype,
+        outcome="0",
+        actor=actor,
+        patient_ids=["pat-1"],
+        resource=resource,
+        query=query,
+        recorded=datetime(1970, 1, 1, tzinfo=UTC),
+        description=note,
+    )
+    assert event == {**expected, "id": str(seq)}
+
+
+def test_a_damaged_compact_entry_is_served_as_unreadable_not_as_an_error() -> None:
+    event = compact.render(
+        '[2,7,"read"]', seq=7, recorded_at=1, patient_ids="", action="R", outcome="0"
+    )
+    assert event["id"] == "7"
+    assert "audit verify" in event["outcomeDesc"]
+    cut = compact.render("[2,7,", seq=7, recorded_at=1, patient_ids="", action="R", outcome="0")
+    assert "audit verify" in cut["outcomeDesc"]
+
+
+def _append_as_before(engine: Engine, keys: AuditKeys, events: list[dict[str, Any]]) -> None:
+    """Append full entries exactly as the ledger did before compact entries (migration 0006's
+    schema: one ``audit_patients`` row per patient per entry), by the documented formula."""
+    hasher, prev_hash = EntryHasher(keys.hmac_key), GENESIS_HASH
+    with engine.begin() as connection:
+        for seq, event in enumerate(events, start=1):
+            patients = [e["what"]["reference"].removeprefix("Patient/") for e in event["entity"]]
+            patients = [p for p in patients if "/" not in p]
+            text = canonical_json({**event, "id": str(seq)})
+            recorded_at = 1_772_443_815_123_456
+            entry_hash = hasher.digest(
+                hashed_message(
+                    prev_hash, seq, recorded_at, text, " ".join(patients), "dr.lee", "R", "0"
+                )
+            )
+            connection.execute(
+                audit_ledger.insert().values(
+                    seq=seq,
+                    recorded_at=recorded_at,
+                    event=text,
+                    patient_ids=" ".join(patients),
+                    agent="dr.lee",
+                    action="R",
+                    outcome="0",
+                    entry_hash=entry_hash,
+                    prev_hash=prev_hash,
+                )
+            )
+            for patient in patients:
+                connection.execute(
+                    text_sql("INSERT INTO audit_patients (patient_id, seq) VALUES (:p, :s)"),
+                    {"p": patient, "s": seq},
+                )
+            prev_hash = entry_hash
+        connection.execute(
+            audit_head.update().values(
+                seq=len(events), entry_hash=prev_hash, key_id=keys.hmac_key_id
+            )
+        )
+
+
+def test_a_ledger_written_before_compact_entries_still_verifies_and_is_searched(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        script = ScriptDirectory.from_config(alembic_config())
+        before = script.get_revision("0007").down_revision
+        assert isinstance(before, str)
+        upgrade(engine, before)  # the schema before compact entries: full events only
+        keys = AuditKeys.generate()
+        events = [
+            audit_event(
+                action="R",
+                subtype="read",
+                outcome="0",
+                actor=DR_LEE,
+                patient_ids=["pat-1", "pat-2"] if number == 2 else ["pat-1"],
+                resource=f"Observation/o{number}",
+                recorded=NOW,
+            )
+            for number in range(5)
+        ]
+        _append_as_before(engine, keys, events)
+        upgrade(engine)
+        ledger = AuditLedger(engine, keys, FixedClock(NOW))
+        assert ledger.verify().entries == 5
+        ledger.record_read(DR_LEE, "R", "read", ["pat-1"], "Observation/new-1")
+        ledger.record_read(DR_LEE, "R", "read", ["pat-2", "pat-1"], "Observation/new-2")
+        ledger.close()
+        report = ledger.verify()
+        assert (report.ok, report.entries) == (True, 7)
+        page = search_ledger(engine, AuditQuery(patient="pat-1", count=100))
+        assert page.total == 7
+        by_seq = {entry.seq: entry.event for entry in page.entries}
+        assert by_seq[1] == {**events[0], "id": "1"}  # an old entry, served as stored
+        assert by_seq[7]["entity"][2]["what"]["reference"] == "Observation/new-2"
+        assert search_ledger(engine, AuditQuery(patient="pat-2")).total == 2
+    finally:
+        engine.dispose()

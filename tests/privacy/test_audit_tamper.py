@@ -25,6 +25,7 @@ from chartkeeper.privacy.actor import Actor
 from chartkeeper.privacy.audit import AuditKeys, AuditLedger, audit_event, load_keys
 from chartkeeper.privacy.audit.chain import EntryHasher, canonical_json, hashed_message
 from chartkeeper.privacy.audit.checkpoints import export_checkpoints
+from chartkeeper.privacy.audit.compact import read_entry
 from chartkeeper.privacy.audit.keys import AuditKeyMismatchError
 from chartkeeper.privacy.audit.pending import pending_entry
 from chartkeeper.store.audit_schema import APPEND_ONLY_TABLES, audit_ledger
@@ -99,15 +100,39 @@ def _entry(number: int) -> Any:
     return pending_entry(event, patient_ids=patients, agent=NURSE.name, action="R", outcome="0")
 
 
-@pytest.fixture
-def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
+def _compact(number: int) -> Any:
+    """Entry ``number`` as a compact read (as the guard records reads) and, every 25th, with
+    its whole event (as writes, sign-ins and refusals are): both formats in one chain."""
+    if number % 25 == 0:
+        return _entry(number)
+    patients = [f"pat-{number % 37}"] if number % 10 else ["pat-1", "pat-2", "pat-3"]
+    if number % 10:
+        return read_entry(
+            1_772_443_800_000_000 + number,
+            NURSE,
+            "R",
+            "read",
+            patients,
+            f"Observation/obs-{number}",
+        )
+    query = "Observation?patient=pat-1,pat-2,pat-3"
+    return read_entry(
+        1_772_443_800_000_000 + number, NURSE, "E", "search-type", patients, None, query
+    )
+
+
+@pytest.fixture(params=["full", "compact"])
+def store(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Store]:
+    """The ledger of full entries (as written before compact reads existed), or of compact
+    reads with a full entry every 25th: every tampering below is tried on both."""
     engine = make_engine(database_url)
     upgrade(engine)
     keys = load_keys(tmp_path)
     ledger = AuditLedger(engine, keys, FixedClock(NOW), checkpoint_every=100)
+    make = _entry if request.param == "full" else _compact
     for start in range(0, ENTRIES, 50):
         with _writing(engine) as connection:
-            ledger.append_many(connection, [_entry(n) for n in range(start, start + 50)])
+            ledger.append_many(connection, [make(n) for n in range(start, start + 50)])
     yield Store(database_url, engine, keys, ledger, tmp_path)
     engine.dispose()
 

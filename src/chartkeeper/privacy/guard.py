@@ -241,11 +241,10 @@ class GuardedTransaction:
         if not self._read_only or not self._guard.ledger.records:
             return  # inside a write the interaction reads before it writes: the write is audited
         action, subtype = ACTIONS[interaction]
+        # A compact entry: the AuditEvent is built from it only when the ledger is searched,
+        # so a read pays for a tuple rather than for its event (privacy.audit.compact).
         note = emergency_note(decision)
-        event = self._event(action, subtype, "0", patients, what, note, query=query)
-        self._guard.ledger.buffered().add(
-            event, patient_ids=patients, agent=self.actor.name, action=action, outcome="0"
-        )
+        self._guard.ledger.record_read(self.actor, action, subtype, patients, what, query, note)
 
     # -- reads of one record ------------------------------------------------------------------
 

@@ -31,11 +31,14 @@ audit_ledger = Table(
 )
 
 #: Which entries concern which patient: "who has looked at my record" without a full scan.
+#: One row per patient per append: ``seq`` is the patient's first entry in it, and ``seqs`` all
+#: of them as a JSON array (NULL: ``seq`` alone, as in every row before migration 0007).
 audit_patients = Table(
     "audit_patients",
     metadata,
     Column("patient_id", String(64), primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seqs", Text, nullable=True),
 )
 
 #: One row (id 1): the last entry. Appends lock it (``SELECT ... FOR UPDATE``) to stay in order,

@@ -11,7 +11,9 @@ Public API (docs/audit.md describes the format, keys, checkpoints and verificati
     ledger.append(connection, event, patient_ids=["p1"], agent=actor.name,
                   action="U", outcome="0")        # in the caller's transaction -> seq
     ledger.append_now(event, ...)                  # its own transaction (sign-in, refusals)
-    ledger.buffered().add(event, ...)              # reads: batched, flushed every ~0.5 s
+    ledger.record_read(actor, "R", "read", ["p1"], "Observation/7")
+                                                   # reads: compact, batched, ~0.5 s
+    ledger.buffered().add(event, ...)              # a read with its whole event, batched
     ledger.close()                                 # at shutdown: flush the read buffer
     report = ledger.verify(checkpoint=None)        # VerifyReport: ok, entries, problem, seq
     checkpoint = ledger.checkpoint()               # sign the head now

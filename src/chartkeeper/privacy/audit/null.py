@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from chartkeeper.core.clock import Clock, SystemClock
-from chartkeeper.privacy.audit.buffer import AuditBuffer
+from chartkeeper.privacy.actor import Actor
+from chartkeeper.privacy.audit.buffer import AuditBuffer, QueuedEntry
 from chartkeeper.privacy.audit.ledger import AuditLedger
-from chartkeeper.privacy.audit.pending import PendingEntry
 
 
 class _NullBuffer(AuditBuffer):
@@ -30,6 +30,19 @@ class _NullBuffer(AuditBuffer):
     ) -> None:
         return None
 
+    def add_read(
+        self,
+        actor: Actor,
+        action: str,
+        subtype: str,
+        patient_ids: Sequence[str],
+        resource: str | None = None,
+        query: str | None = None,
+        note: str | None = None,
+        outcome: str = "0",
+    ) -> None:
+        return None
+
 
 class NullLedger(AuditLedger):
     """An ``AuditLedger`` whose appends are dropped (see the module docstring)."""
@@ -41,8 +54,21 @@ class NullLedger(AuditLedger):
         self.writer = nullcontext()
         self._null_buffer = _NullBuffer(lambda entries: None, self.clock)
 
-    def append_many(self, connection: Connection, entries: Sequence[PendingEntry]) -> int:
+    def append_many(self, connection: Connection, entries: Sequence[QueuedEntry]) -> int:
         return 0
+
+    def record_read(
+        self,
+        actor: Actor,
+        action: str,
+        subtype: str,
+        patient_ids: Sequence[str],
+        resource: str | None = None,
+        query: str | None = None,
+        note: str | None = None,
+        outcome: str = "0",
+    ) -> None:
+        return None
 
     def append_now(
         self,

@@ -7,11 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Engine, Select, and_, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from chartkeeper.core.errors import InvalidError, NotSupportedError
 from chartkeeper.core.ids import is_valid_id
 from chartkeeper.fhir.dates import parse_date_range
+from chartkeeper.privacy.audit.compact import render
 from chartkeeper.privacy.audit.events import ACTIONS, OUTCOMES
 from chartkeeper.store.audit_schema import audit_ledger, audit_patients
 from chartkeeper.store.identity_schema import users
@@ -153,50 +166,100 @@ def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _filtered(query: AuditQuery, columns: Sequence[Any]) -> Select[Any]:
-    statement = select(*columns)
-    if query.patient is not None:
-        joined = audit_ledger.join(audit_patients, audit_patients.c.seq == audit_ledger.c.seq)
-        statement = statement.select_from(joined).where(
-            audit_patients.c.patient_id == query.patient
-        )
-    else:
-        statement = statement.select_from(audit_ledger)
+def patient_seqs(connection: Connection, patient: str) -> list[int]:
+    """The seqs of the entries concerning ``patient``, ascending: rows of ``audit_patients``
+    that stand for one entry, and the JSON arrays of those that stand for a run of them (one
+    row per patient per append, see ``ledger.patient_runs``).
+
+    Read first, on their own: PostgreSQL cannot tell how many seqs a JSON array expands to (it
+    guesses 100 each), and joined in one query it would scan the whole ledger rather than look
+    a patient's few entries up by seq.
+    """
+    rows = audit_patients.c
+    found = connection.execute(select(rows.seq, rows.seqs).where(rows.patient_id == patient))
+    seqs: set[int] = set()
+    for seq, run in found:
+        if run is None:
+            seqs.add(int(seq))
+            continue
+        try:
+            values = orjson.loads(run)
+        except orjson.JSONDecodeError:  # an edited index row: the index is not what verify checks
+            values = [seq]
+        seqs.update(v for v in (values if isinstance(values, list) else [seq]) if type(v) is int)
+    return sorted(seqs)
+
+
+def _in_seqs(seqs: list[int], dialect: str) -> ColumnElement[bool]:
+    """``audit_ledger.seq`` is one of ``seqs``: one parameter however many there are (a
+    PostgreSQL array, a JSON array that SQLite's ``json_each`` expands)."""
+    seq = audit_ledger.c.seq
+    if dialect == "postgresql":
+        return seq == any_(bindparam("patient_seqs", seqs, type_=ARRAY(BigInteger)))
+    each = func.json_each(bindparam("patient_seqs", orjson.dumps(seqs).decode())).table_valued(
+        "value"
+    )
+    return seq.in_(select(each.c.value))
+
+
+def _filtered(
+    query: AuditQuery, columns: Sequence[Any], seqs: list[int] | None, dialect: str
+) -> Select[Any]:
+    """``columns`` of the entries matching ``query``; ``seqs``: the patient's entries."""
+    statement = select(*columns).select_from(audit_ledger)
+    if seqs is not None:
+        statement = statement.where(_in_seqs(seqs, dialect))
     return statement.where(*_conditions(query))
+
+
+#: The columns an entry's AuditEvent is rendered from (a compact entry needs its row's).
+_EVENT_COLUMNS = (
+    audit_ledger.c.seq,
+    audit_ledger.c.recorded_at,
+    audit_ledger.c.event,
+    audit_ledger.c.patient_ids,
+    audit_ledger.c.action,
+    audit_ledger.c.outcome,
+)
 
 
 def search_ledger(engine: Engine, query: AuditQuery) -> AuditPage:
     """The entries matching ``query``, newest first (by time recorded, then seq), and the total."""
-    ledger = audit_ledger.c
-    columns = [ledger.seq, ledger.recorded_at, ledger.event, users.c.organization]
-    rows_query = (
-        _filtered(query, columns)
-        .outerjoin(users, users.c.name == ledger.agent)
-        .order_by(ledger.recorded_at.desc(), ledger.seq.desc())
-        .limit(query.count)
-        .offset(query.offset)
-    )
-    total_query = _filtered(query, [func.count()])
+    ledger, dialect = audit_ledger.c, engine.dialect.name
     with engine.connect() as connection:
+        seqs = None if query.patient is None else patient_seqs(connection, query.patient)
+        if seqs == []:
+            return AuditPage([], 0)
+        rows_query = (
+            _filtered(query, [*_EVENT_COLUMNS, users.c.organization], seqs, dialect)
+            .outerjoin(users, users.c.name == ledger.agent)
+            .order_by(ledger.recorded_at.desc(), ledger.seq.desc())
+            .limit(query.count)
+            .offset(query.offset)
+        )
         rows = connection.execute(rows_query).all()
+        total_query = _filtered(query, [func.count()], seqs, dialect)
         total = int(connection.execute(total_query).scalar_one())
-    return AuditPage([_entry(row) for row in rows], total)
+    return AuditPage([_entry(row, row.organization) for row in rows], total)
 
 
 def read_entry(engine: Engine, seq: int) -> tuple[AuditEntry, list[str]] | None:
     """One entry by ``seq`` and the Patient ids it concerns; None when there is none."""
-    ledger = audit_ledger.c
-    statement = select(ledger.seq, ledger.recorded_at, ledger.event, ledger.patient_ids).where(
-        ledger.seq == seq
-    )
+    statement = select(*_EVENT_COLUMNS).where(audit_ledger.c.seq == seq)
     with engine.connect() as connection:
         row = connection.execute(statement).first()
     if row is None:
         return None
-    entry = AuditEntry(int(row.seq), int(row.recorded_at), orjson.loads(row.event))
-    return entry, str(row.patient_ids).split()
+    return _entry(row, None), str(row.patient_ids).split()
 
 
-def _entry(row: Any) -> AuditEntry:
-    event: dict[str, Any] = orjson.loads(row.event)
-    return AuditEntry(int(row.seq), int(row.recorded_at), event, row.organization)
+def _entry(row: Any, organization: str | None) -> AuditEntry:
+    event = render(
+        row.event,
+        seq=int(row.seq),
+        recorded_at=int(row.recorded_at),
+        patient_ids=str(row.patient_ids),
+        action=str(row.action),
+        outcome=str(row.outcome),
+    )
+    return AuditEntry(int(row.seq), int(row.recorded_at), event, organization)

@@ -8,7 +8,6 @@ The messages (docs/audit.md explains each): ``entry N was altered``, ``entry N i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
@@ -24,6 +23,7 @@ from chartkeeper.privacy.audit.checkpoints import (
     read_checkpoint_file,
     stored_checkpoints,
 )
+from chartkeeper.privacy.audit.compact import claimed_seq
 from chartkeeper.privacy.audit.head import read_head
 from chartkeeper.privacy.audit.keys import AuditKeys
 from chartkeeper.store.audit_schema import audit_ledger
@@ -250,7 +250,7 @@ def _diagnose(
 ) -> str:
     """Why the entry at ``row.seq`` does not chain: moved, renumbered, forged or altered."""
     expected = row.seq
-    claimed = _claimed_seq(row.event)
+    claimed = claimed_seq(row.event)
     if claimed is not None and claimed > expected and _is_authentic(hasher, row, claimed):
         # A genuine later entry in the wrong place: entries renumbered over a gap, or a move.
         # (One claiming an earlier seq is a replayed copy: that entry was already verified.)
@@ -279,15 +279,6 @@ def _diagnose(
 def _is_authentic(hasher: EntryHasher, row: Entry, seq: int) -> bool:
     """True when ``row`` carries the hash it was written with at ``seq``."""
     return hasher.entry_hash(row, seq=seq) == row.entry_hash
-
-
-def _claimed_seq(event: str) -> int | None:
-    """The seq an entry was written with: the ledger sets the AuditEvent's ``id`` to it."""
-    try:
-        value = json.loads(event).get("id")
-        return int(value) if isinstance(value, str) and value.isdigit() else None
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _check_tail(report: VerifyReport, signed: _Signed, head_seq: int) -> VerifyReport:
