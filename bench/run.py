@@ -14,6 +14,8 @@ import audit_overhead
 import audit_verify
 import ingest
 import memory
+import mpi_quality
+import mpi_scale
 import read_throughput
 import report
 import search_latency
@@ -21,9 +23,18 @@ from common import Section, git_commit, load_average, machine_facts, synthea_dir
 from servers import bare_server, chartkeeper_server, unaudited_server
 from synthea import manifest, parts, read_bundles
 
-NAMES = ("ingest", "read", "search", "memory", "audit-overhead", "audit-verify")
+NAMES = (
+    "ingest",
+    "read",
+    "search",
+    "memory",
+    "audit-overhead",
+    "audit-verify",
+    "mpi-quality",
+    "mpi-scale",
+)
 #: Benchmarks that build their own small store and need no Synthea data.
-SELF_CONTAINED = frozenset({"audit-overhead", "audit-verify"})
+SELF_CONTAINED = frozenset({"audit-overhead", "audit-verify", "mpi-quality", "mpi-scale"})
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -110,6 +121,13 @@ def _audit_benchmarks(selected: set[str], quick: bool) -> list[Section]:
         entries = 100_000 if quick else audit_verify.ENTRIES
         print(f"audit-verify: appending and verifying {entries:,} entries ...", flush=True)
         sections.append(audit_verify.run(entries))
+    if "mpi-quality" in selected:
+        print("mpi-quality: FEBRL linkage and de-duplication, ours and baseline ...", flush=True)
+        sections.append(mpi_quality.run())
+    if "mpi-scale" in selected:
+        size = mpi_scale.QUICK_PATIENTS if quick else mpi_scale.PATIENTS
+        print(f"mpi-scale: {size:,} generated patients, $match and dedupe ...", flush=True)
+        sections.append(mpi_scale.run(patients=size))
     return sections
 
 

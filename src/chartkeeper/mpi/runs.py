@@ -6,12 +6,15 @@ Each function takes a progress callback (``jobs.Progress``) and returns a one-li
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+import numpy as np
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from chartkeeper.core.clock import Clock
+from chartkeeper.core.ids import new_id
 from chartkeeper.fhir.dates import to_micros
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.repository import HistoryQuery
@@ -20,12 +23,16 @@ from chartkeeper.mpi.jobs import Progress
 from chartkeeper.mpi.matching.batch import score_pairs
 from chartkeeper.mpi.matching.blocking import blocking_keys, candidate_pairs
 from chartkeeper.mpi.matching.explanation import explain
-from chartkeeper.mpi.matching.model import score, train
+from chartkeeper.mpi.matching.features import Features
+from chartkeeper.mpi.matching.model import Model, score, train
 from chartkeeper.mpi.models import ModelStore
 from chartkeeper.mpi.registration import is_active, patient_features
+from chartkeeper.store.mpi_schema import mpi_pairs
 
 #: Patients written per transaction when re-indexing.
 REINDEX_BATCH = 500
+#: Pairs scored, explained and inserted per statement when de-duplication queues them.
+QUEUE_BATCH = 2000
 
 
 def reindex(ctx: FhirContext, engine: Engine, identifier_key: bytes, progress: Progress) -> str:
@@ -98,27 +105,8 @@ def dedupe(
     found = _above(ids, candidates, probabilities, review_threshold, decided)
     progress(3, 4, f"queuing {len(found)} pairs")
     now = to_micros(clock.now())
-    queued = linked = 0
     with engine.begin() as connection:
-        for a, b in found:
-            detail = score(model, features[a], features[b])
-            status = "linked" if detail.probability >= auto_link_threshold else "open"
-            pair = pairs.propose(
-                connection,
-                ids[a],
-                ids[b],
-                probability=detail.probability,
-                weight=detail.weight,
-                grade=detail.grade,
-                explanation=explain(detail),
-                source="dedupe",
-                model_version=model.version,
-                now=now,
-                status=status,
-            )
-            if pair is not None:
-                linked += status == "linked"
-                queued += status == "open"
+        queued, linked = _queue(connection, model, features, ids, found, auto_link_threshold, now)
     progress(4, 4, "done")
     return (
         f"scored {len(candidates)} candidate pairs among {len(ids)} patients: "
@@ -133,15 +121,77 @@ def _above(
     threshold: float,
     decided: set[tuple[str, str]],
 ) -> list[tuple[int, int]]:
-    """Index pairs at or above the threshold that nobody has decided on yet."""
+    """Index pairs at or above the threshold that nobody has decided on yet (the threshold
+    is applied column-wise: a million-patient index has tens of millions of candidates)."""
     kept: list[tuple[int, int]] = []
-    for (a, b), probability in zip(candidates.tolist(), probabilities.tolist(), strict=True):
-        if probability < threshold:
-            continue
-        if pairs.ordered(ids[a], ids[b]) in decided:
+    above = candidates[np.asarray(probabilities) >= threshold]
+    for a, b in above.tolist():
+        if decided and pairs.ordered(ids[a], ids[b]) in decided:
             continue
         kept.append((a, b))
     return kept
+
+
+def _queue(
+    connection: Connection,
+    model: Model,
+    features: Sequence[Features],
+    ids: Sequence[str],
+    found: Sequence[tuple[int, int]],
+    auto_link_threshold: float,
+    now: int,
+) -> tuple[int, int]:
+    """``pairs.propose`` for every found pair, in bulk: the stored pairs are read once and new
+    ones inserted a chunk at a time (three statements per pair took 430 of 620 s on a
+    million-patient index). Same rows as ``propose``: a queued pair gets the new score (and
+    ``linked`` when certain), a decided one is left alone. (queued, linked) counts."""
+    existing = {
+        (row.left_id, row.right_id): (row.id, row.status)
+        for row in connection.execute(
+            select(mpi_pairs.c.id, mpi_pairs.c.left_id, mpi_pairs.c.right_id, mpi_pairs.c.status)
+        )
+    }
+    queued = linked = 0
+    for start in range(0, len(found), QUEUE_BATCH):
+        new_rows: list[dict[str, Any]] = []
+        for a, b in found[start : start + QUEUE_BATCH]:
+            detail = score(model, features[a], features[b])
+            status = "linked" if detail.probability >= auto_link_threshold else "open"
+            left, right = pairs.ordered(ids[a], ids[b])
+            values: dict[str, Any] = {
+                "probability": detail.probability,
+                "weight": detail.weight,
+                "grade": detail.grade,
+                "explanation": json.dumps(explain(detail), separators=(",", ":")),
+                "model_version": model.version,
+            }
+            known = existing.get((left, right))
+            if known is not None:
+                pair_id, known_status = known
+                if known_status not in pairs.QUEUED:
+                    continue
+                if status == "linked":
+                    values["status"] = status
+                connection.execute(
+                    update(mpi_pairs).where(mpi_pairs.c.id == pair_id).values(values)
+                )
+            else:
+                new_rows.append(
+                    {
+                        "id": new_id(),
+                        "left_id": left,
+                        "right_id": right,
+                        "status": status,
+                        "source": "dedupe",
+                        "created": now,
+                        **values,
+                    }
+                )
+            linked += status == "linked"
+            queued += status == "open"
+        if new_rows:
+            connection.execute(insert(mpi_pairs), new_rows)
+    return queued, linked
 
 
 def scan_overlays(ctx: FhirContext, engine: Engine, clock: Clock, progress: Progress) -> str:
