@@ -197,3 +197,7 @@ cli.add_command(keys_group)
 from chartkeeper.cli.mpi_commands import mpi_group  # noqa: E402
 
 cli.add_command(mpi_group)
+
+from chartkeeper.cli.code_commands import codes_group  # noqa: E402
+
+cli.add_command(codes_group)

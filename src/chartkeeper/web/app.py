@@ -30,6 +30,7 @@ from chartkeeper.web import (
     mpi_api,
     mpi_pages,
     portal,
+    terminology_api,
     workbench,
 )
 from chartkeeper.web.auth import auth_routes
@@ -102,6 +103,7 @@ def create_app(services: Services) -> Starlette:
             *audit_api.routes(),  # AuditEvent and $access-log, before the generic /fhir
             *break_glass_api.routes(),  # $break-the-glass and the review API, before /fhir
             *mpi_api.routes(),  # $match, $merge, $unmerge and the MPI queue API, before /fhir
+            *terminology_api.routes(),  # CodeSystem/$lookup, ValueSet/$expand..., before /fhir
             Mount("/fhir", routes=fhir_api.routes()),
             *oauth_routes(),
             *auth_routes(),

@@ -80,6 +80,36 @@ OPERATIONS = (
         "the standing merge of that Patient exactly, from its Provenance; HIM technicians only.",
     ),
     (
+        "lookup",
+        "CodeSystem",
+        "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
+        "[base]/CodeSystem/$lookup (GET, or POST with Parameters: system, code, date): display "
+        "and properties of an ICD-10-CM, ICD-10-PCS or HCPCS code in the version in force on "
+        "the date (docs/billing.md).",
+    ),
+    (
+        "validate-code",
+        "CodeSystem",
+        "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code",
+        "[base]/CodeSystem/$validate-code (system, code, display, date): whether the code is "
+        "valid on the date.",
+    ),
+    (
+        "validate-code",
+        "ValueSet",
+        "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
+        "[base]/ValueSet/$validate-code (url: a code system's implicit value set, code, "
+        "display, date).",
+    ),
+    (
+        "expand",
+        "ValueSet",
+        "http://hl7.org/fhir/OperationDefinition/ValueSet-expand",
+        "[base]/ValueSet/$expand (url: a code system's implicit value set, e.g. "
+        "http://hl7.org/fhir/sid/icd-10-cm?fhir_vs; filter, count, offset, date): codes "
+        "searched by title and inclusion terms.",
+    ),
+    (
         "validate",
         "Resource",
         "http://hl7.org/fhir/OperationDefinition/Resource-validate",

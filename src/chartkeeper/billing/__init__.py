@@ -1,0 +1,1 @@
+"""Coding and billing: claims, remittances and the code sets they carry."""

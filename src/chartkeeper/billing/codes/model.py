@@ -1,0 +1,73 @@
+"""The shape of a code set in memory: kinds, their FHIR system URIs, one code, one loaded set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+ICD10CM = "icd10cm"
+ICD10PCS = "icd10pcs"
+HCPCS = "hcpcs"
+
+#: Kind → FHIR code system URI (http://hl7.org/fhir/R4/terminologies-systems.html).
+SYSTEMS = {
+    ICD10CM: "http://hl7.org/fhir/sid/icd-10-cm",
+    ICD10PCS: "http://www.cms.gov/Medicare/Coding/ICD10",
+    HCPCS: "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+}
+KINDS = tuple(SYSTEMS)
+#: The MCE edit lists: loaded and dated like a code set, but not a FHIR code system.
+MCE = "mce"
+LOADABLE = (*KINDS, MCE)
+KIND_OF_SYSTEM = {uri: kind for kind, uri in SYSTEMS.items()}
+
+#: Code systems that cannot ship with the product (licensed), by URI: requests for them are
+#: answered with this explanation instead of an "unknown system".
+UNSHIPPABLE = {
+    "http://www.ama-assn.org/go/cpt": (
+        "CPT (HCPCS Level I) is licensed by the AMA and is not included in chartkeeper"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntry:
+    """One code of a code set; ``billable`` is False for headers (categories, sections)."""
+
+    code: str
+    display: str
+    billable: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSetVersion:
+    """One load of a code set: what is valid from ``effective_from`` to ``effective_to``
+    (inclusive; None means until a later version takes over)."""
+
+    kind: str
+    version: str
+    effective_from: date
+    effective_to: date | None
+    loaded_at: int
+    source: str
+    count: int
+
+    def covers(self, day: date) -> bool:
+        """True when this version is in force on ``day``."""
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
+
+
+def normalise(code: str) -> str:
+    """A code as stored: upper case, without the dot and surrounding blanks."""
+    return code.strip().upper().replace(".", "")
+
+
+def dotted(kind: str, code: str) -> str:
+    """ICD-10-CM codes as written (``S72.001A``); other kinds have no dot."""
+    if kind == ICD10CM and len(code) > 3 and "-" not in code and code[0].isalpha():
+        return f"{code[:3]}.{code[3:]}"
+    return code
