@@ -253,6 +253,8 @@ def test_merges_that_must_not_happen_are_refused_whole(
         return client.post("/fhir/Patient/$merge", json=body, headers=fhir_him)
 
     assert merge("p-orig", "p-orig").status_code == 409
+    never = parameters(source_patient={"reference": "Patient/p-orig"})
+    assert client.post("/fhir/Patient/$unmerge", json=never, headers=fhir_him).status_code == 404
     assert merge("p-nobody", "p-orig").status_code == 404
     conflict = merge("p-other", "p-orig")
     assert conflict.status_code == 409

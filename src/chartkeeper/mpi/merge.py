@@ -355,6 +355,18 @@ def standing_merge(connection: Connection, merge_id: str) -> dict[str, Any]:
     return as_dict(row)
 
 
+def standing_merge_of(connection: Connection, duplicate_id: str) -> str:
+    """The id of the standing merge of a duplicate Patient (404 if it has none)."""
+    found = connection.execute(
+        select(mpi_merges.c.id).where(
+            mpi_merges.c.duplicate_id == duplicate_id, mpi_merges.c.state == "merged"
+        )
+    ).scalar()
+    if found is None:
+        raise NotFoundError(f"Patient/{duplicate_id} has no merge to undo")
+    return str(found)
+
+
 def merges(connection: Connection, limit: int = 50) -> list[dict[str, Any]]:
     """The latest merges, newest first."""
     rows = connection.execute(

@@ -306,6 +306,15 @@ class MasterPatientIndex:
         )
         return outcome
 
+    def unmerge_patient(
+        self, actor: Actor, duplicate_id: str, *, note: str | None = None
+    ) -> merging.MergeOutcome:
+        """Undo the standing merge of a duplicate Patient (``$unmerge``)."""
+        self.require(actor, "unmerge patients")
+        with self.engine.connect() as connection:
+            merge_id = merging.standing_merge_of(connection, duplicate_id)
+        return self.unmerge(actor, merge_id, note=note)
+
     def unmerge(
         self, actor: Actor, merge_id: str, *, note: str | None = None
     ) -> merging.MergeOutcome:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from chartkeeper.core.errors import InvalidError, NotFoundError
+from chartkeeper.core.errors import InvalidError
 from chartkeeper.core.ids import new_id
 from chartkeeper.fhir.interactions.context import Result
 from chartkeeper.mpi.merge import MergeOutcome
@@ -187,16 +187,9 @@ async def unmerge(request: Request) -> Response:
     actor = actor_of(request)
     values = parameters(await json_body(request, _limit(request)))
     source = _patient_id(values, "source-patient")
-    mpi = _mpi(request)
-
-    def work() -> MergeOutcome:
-        standing = [m for m in mpi.merges(actor, 1000) if m["duplicate_id"] == source]
-        standing = [m for m in standing if m["state"] == "merged"]
-        if not standing:
-            raise NotFoundError(f"Patient/{source} has no merge to undo")
-        return mpi.unmerge(actor, standing[0]["id"], note=_note(values))
-
-    outcome = await run_in_threadpool(work)
+    outcome = await run_in_threadpool(
+        lambda: _mpi(request).unmerge_patient(actor, source, note=_note(values))
+    )
     message = f"Patient/{source} separated from Patient/{outcome.survivor_id} again"
     return json_response(merge_parameters(outcome, message))
 
