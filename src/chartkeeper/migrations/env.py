@@ -6,6 +6,7 @@ from alembic import context
 
 # every module that adds tables to the shared metadata, so autogenerate sees them all
 import chartkeeper.store.audit_schema
+import chartkeeper.store.billing_schema
 import chartkeeper.store.break_glass_schema
 import chartkeeper.store.code_schema
 import chartkeeper.store.identity_schema
