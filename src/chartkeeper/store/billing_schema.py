@@ -16,10 +16,13 @@ from chartkeeper.store.schema import metadata
 #: One row per FHIR Claim: where it stands in the billing workflow.
 #: ``status``: held (scrubber errors), clean, released (in a batch), paid, partial, denied,
 #: reversed. ``signature`` is the duplicate-claim key (patient, provider, dates, codes).
+#: ``control_number`` is the patient control number sent in CLM01 (at most 20 characters) and
+#: returned by the payer in the 835's CLP01: how a remittance finds its claim.
 billing_claims = Table(
     "billing_claims",
     metadata,
     Column("claim_id", String(64), primary_key=True),
+    Column("control_number", String(20), nullable=False, unique=True),
     Column("patient_id", String(64), nullable=False),
     Column("kind", String(4), nullable=False),
     Column("payer_id", String(80), nullable=False),

@@ -19,6 +19,7 @@ def upgrade() -> None:
     op.create_table(
         "billing_claims",
         sa.Column("claim_id", sa.String(length=64), nullable=False),
+        sa.Column("control_number", sa.String(length=20), nullable=False),
         sa.Column("patient_id", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=4), nullable=False),
         sa.Column("payer_id", sa.String(length=80), nullable=False),
@@ -33,6 +34,7 @@ def upgrade() -> None:
         sa.Column("scrubbed_at", sa.BigInteger(), nullable=True),
         sa.Column("updated", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("claim_id"),
+        sa.UniqueConstraint("control_number"),
     )
     op.create_index("ix_billing_claims_patient", "billing_claims", ["patient_id"])
     op.create_index("ix_billing_claims_signature", "billing_claims", ["signature"])
