@@ -10,14 +10,39 @@ from __future__ import annotations
 import gzip
 import lzma
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from chartkeeper.billing.codes import hcpcs_anweb, icd10cm_tabular, icd10pcs_files, mce
-from chartkeeper.billing.codes.model import HCPCS, ICD10CM, ICD10PCS, LOADABLE, MCE, CodeEntry
+from chartkeeper.billing.codes import (
+    cdm,
+    hcpcs_anweb,
+    icd10cm_tabular,
+    icd10pcs_files,
+    mce,
+    ncci,
+    policy,
+    reasons,
+)
+from chartkeeper.billing.codes.model import (
+    CARC,
+    CDM,
+    HCPCS,
+    ICD10CM,
+    ICD10PCS,
+    LOADABLE,
+    MCE,
+    MUE_DME,
+    MUE_OUTPATIENT,
+    MUE_PRACTITIONER,
+    POLICY,
+    PTP_OUTPATIENT,
+    PTP_PRACTITIONER,
+    RARC,
+    CodeEntry,
+)
 from chartkeeper.core.errors import InvalidError
 
 MONTHS = {"JAN": "01", "APR": "04", "JUL": "07", "OCT": "10"}
@@ -67,16 +92,49 @@ def _mce_version(name: str) -> tuple[str, str] | None:
     return (f"{found.group(1)}.{found.group(2)}", "2015-10-01") if found else None
 
 
+TextParser = Callable[[Iterable[str]], Iterator[CodeEntry]]
+VersionGuess = Callable[[str], "tuple[str, str] | None"]
+
+#: Kinds read from text lines (Latin-1, the encoding of CMS's text and CSV files).
+_TEXT_PARSERS: dict[str, TextParser] = {
+    HCPCS: hcpcs_anweb.parse_anweb,
+    MCE: mce.parse_master,
+    PTP_PRACTITIONER: ncci.parse_ptp,
+    PTP_OUTPATIENT: ncci.parse_ptp,
+    MUE_PRACTITIONER: ncci.parse_mue,
+    MUE_OUTPATIENT: ncci.parse_mue,
+    MUE_DME: ncci.parse_mue,
+    POLICY: policy.parse,
+    CARC: reasons.parse_carc,
+    RARC: reasons.parse_rarc,
+    CDM: cdm.parse,
+}
+
+#: Version and start date implied by a file name, per kind.
+_VERSION_GUESSES: dict[str, VersionGuess] = {
+    ICD10CM: icd10cm_tabular.version_of_file,
+    HCPCS: _hcpcs_version,
+    ICD10PCS: _pcs_version,
+    MCE: _mce_version,
+    PTP_PRACTITIONER: ncci.ptp_version,
+    PTP_OUTPATIENT: ncci.ptp_version,
+    MUE_PRACTITIONER: ncci.mue_version,
+    MUE_OUTPATIENT: ncci.mue_version,
+    MUE_DME: ncci.mue_version,
+    POLICY: policy.version_of_file,
+    CARC: reasons.version_of_file,
+    RARC: reasons.version_of_file,
+    CDM: cdm.version_of_file,
+}
+
+
 def _entries(kind: str, path: Path) -> Iterator[CodeEntry]:
     with _open(path) as handle:
-        name = path.name.lower()
         if kind == ICD10CM:
             yield from icd10cm_tabular.parse_tabular(handle)
-        elif kind == HCPCS:
-            yield from hcpcs_anweb.parse_anweb(_text_lines(handle))
-        elif kind == MCE:
-            yield from mce.parse_master(_text_lines(handle))
-        elif ".xml" in name:
+        elif kind in _TEXT_PARSERS:
+            yield from _TEXT_PARSERS[kind](_text_lines(handle))
+        elif ".xml" in path.name.lower():
             yield from icd10pcs_files.parse_tables(handle)
         else:
             yield from icd10pcs_files.parse_order_file(_text_lines(handle))
@@ -99,12 +157,7 @@ def open_code_file(kind: str, path: Path | None) -> CodeFile:
         return CodeFile(_bundled_icd10cm(), source, version, start)
     if not path.is_file():
         raise InvalidError(f"No such file: {path}")
-    guess = {
-        ICD10CM: icd10cm_tabular.version_of_file,
-        HCPCS: _hcpcs_version,
-        ICD10PCS: _pcs_version,
-        MCE: _mce_version,
-    }[kind](path.name)
+    guess = _VERSION_GUESSES[kind](path.name)
     if guess is None:
         return CodeFile(_entries(kind, path), path.name, None, None)
     return CodeFile(_entries(kind, path), path.name, guess[0], guess[1])

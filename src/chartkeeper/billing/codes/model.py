@@ -19,7 +19,32 @@ SYSTEMS = {
 KINDS = tuple(SYSTEMS)
 #: The MCE edit lists: loaded and dated like a code set, but not a FHIR code system.
 MCE = "mce"
-LOADABLE = (*KINDS, MCE)
+#: Edit and reference tables, loaded and dated like code sets but not FHIR code systems:
+#: NCCI procedure-to-procedure edits (practitioner, outpatient hospital), MUE unit limits
+#: (practitioner, outpatient hospital, DME supplier), coverage policies (medical necessity),
+#: claim adjustment reason and remittance remark codes, and the charge description master.
+PTP_PRACTITIONER = "ptp-prac"
+PTP_OUTPATIENT = "ptp-opps"
+MUE_PRACTITIONER = "mue-prac"
+MUE_OUTPATIENT = "mue-opps"
+MUE_DME = "mue-dme"
+POLICY = "policy"
+CARC = "carc"
+RARC = "rarc"
+CDM = "cdm"
+TABLES = (
+    MCE,
+    PTP_PRACTITIONER,
+    PTP_OUTPATIENT,
+    MUE_PRACTITIONER,
+    MUE_OUTPATIENT,
+    MUE_DME,
+    POLICY,
+    CARC,
+    RARC,
+    CDM,
+)
+LOADABLE = (*KINDS, *TABLES)
 KIND_OF_SYSTEM = {uri: kind for kind, uri in SYSTEMS.items()}
 
 #: Code systems that cannot ship with the product (licensed), by URI: requests for them are

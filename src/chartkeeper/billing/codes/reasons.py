@@ -1,0 +1,29 @@
+"""Claim adjustment reason codes (CARC) and remittance advice remark codes (RARC).
+
+Placeholder signatures wired into `chartkeeper.billing.codes.loaders`;
+the remittance work fills them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from chartkeeper.billing.codes.model import CodeEntry
+from chartkeeper.core.errors import InvalidError
+
+
+def parse_carc(lines: Iterable[str]) -> Iterator[CodeEntry]:
+    """Entries of one file."""
+    raise InvalidError("not supported yet")
+    yield from ()
+
+
+def parse_rarc(lines: Iterable[str]) -> Iterator[CodeEntry]:
+    """Entries of one file."""
+    raise InvalidError("not supported yet")
+    yield from ()
+
+
+def version_of_file(name: str) -> tuple[str, str] | None:
+    """Version and start date from a file name."""
+    return None
