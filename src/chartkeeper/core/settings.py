@@ -58,6 +58,41 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated user names of HIM leads: they may override a merge refused because "
         "the patients' hard identifiers (SSN, driver's licence) disagree.",
     ),
+    Setting(
+        "billing_submitter_id",
+        "CHARTKEEPER",
+        "Our id as the submitter of 837 claim files (ISA06, loop 1000A), given by the "
+        "clearinghouse or payer.",
+    ),
+    Setting(
+        "billing_receiver_id",
+        "CLEARINGHOUSE",
+        "The receiver of 837 claim files (ISA08, loop 1000B): the clearinghouse or payer id.",
+    ),
+    Setting(
+        "billing_timely_filing_days",
+        365,
+        "Days after the date of service within which a claim must be filed, unless "
+        "`billing_timely_filing` names a payer's own limit (Medicare: 12 months).",
+    ),
+    Setting(
+        "billing_timely_filing",
+        "",
+        "Per-payer filing limits as `PAYERID=DAYS` pairs separated by commas, e.g. "
+        "`DEMOACME1=90,DEMOBVM01=180`.",
+    ),
+    Setting(
+        "billing_charge_ceiling",
+        100000.0,
+        "Charge per unit above which the scrubber holds a line as implausible (dollars).",
+    ),
+    Setting("billing_office_name", "Patient Billing Office", "Who patients call (statements)."),
+    Setting("billing_office_phone", "555-555-0199", "Billing office phone on statements."),
+    Setting(
+        "billing_office_hours",
+        "Monday to Friday, 8 am to 5 pm",
+        "Billing office hours on statements.",
+    ),
 )
 
 
@@ -77,6 +112,14 @@ class Settings:
     mpi_review_threshold: float = 0.5
     mpi_auto_link_threshold: float = 0.995
     mpi_leads: str = ""
+    billing_submitter_id: str = "CHARTKEEPER"
+    billing_receiver_id: str = "CLEARINGHOUSE"
+    billing_timely_filing_days: int = 365
+    billing_timely_filing: str = ""
+    billing_charge_ceiling: float = 100000.0
+    billing_office_name: str = "Patient Billing Office"
+    billing_office_phone: str = "555-555-0199"
+    billing_office_hours: str = "Monday to Friday, 8 am to 5 pm"
 
     @property
     def resolved_database_url(self) -> str:

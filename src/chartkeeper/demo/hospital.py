@@ -114,6 +114,18 @@ PAYORS: tuple[tuple[str, str, str], ...] = (
     ("acme", "Acme Health Plan (demo)", "5"),
     ("bluevalley", "Blue Valley Mutual (demo)", "5"),
 )
+#: Electronic payer ids (loop 2010BB NM109) of the demo payors: made up, marked as demo.
+PAYER_IDS = {
+    "medicare": "DEMOMCR01",
+    "medicaid": "DEMOMCD01",
+    "acme": "DEMOACME1",
+    "bluevalley": "DEMOBVM01",
+}
+PAYER_ID_SYSTEM = "https://chartkeeper.dev/fhir/sid/payer-id"
+#: The hospital's (synthetic) employer identification number and its NUCC taxonomy.
+HOSPITAL_EIN = "990000001"
+EIN_SYSTEM = "urn:oid:2.16.840.1.113883.4.4"
+HOSPITAL_TAXONOMY = ("282N00000X", "General Acute Care Hospital")
 
 # Where each department's staff see patients.
 HOME_LOCATION: dict[str, str] = {
@@ -202,11 +214,15 @@ def _add_organizations(h: Hospital, ids: IdMaker, rng: random.Random) -> None:
             h.org_id,
             HOSPITAL_NAME,
             ("prov", "Healthcare Provider"),
-            identifier=[{"system": NPI, "value": _npi(rng)}],
+            identifier=[
+                {"system": NPI, "value": _npi(rng)},
+                {"system": EIN_SYSTEM, "value": HOSPITAL_EIN},
+            ],
             telecom=[{"system": "phone", "value": "555-555-0100", "use": "work"}],
             address=[_address("1 Hospital Plaza")],
         )
     )
+    h.resources[-1]["type"].append(concept(NUCC, *HOSPITAL_TAXONOMY))
     for key, name in DEPARTMENTS:
         h.departments[key] = ids.next("Organization")
         h.resources.append(
@@ -219,7 +235,14 @@ def _add_organizations(h: Hospital, ids: IdMaker, rng: random.Random) -> None:
         )
     for key, name, sop in PAYORS:
         h.payors[key] = (ids.next("Organization"), name, sop)
-        h.resources.append(_organization(h.payors[key][0], name, ("pay", "Payer")))
+        h.resources.append(
+            _organization(
+                h.payors[key][0],
+                name,
+                ("pay", "Payer"),
+                identifier=[{"system": PAYER_ID_SYSTEM, "value": PAYER_IDS[key]}],
+            )
+        )
 
 
 def _add_locations(h: Hospital, ids: IdMaker) -> None:
