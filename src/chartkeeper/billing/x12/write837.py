@@ -159,7 +159,8 @@ def _institutional_claim(out: list[SegmentSpec], claim: Claim) -> None:
         if prv and provider.taxonomy:
             out.append(("PRV", (prv, "PXC", provider.taxonomy)))
     for number, line in enumerate(claim.lines, start=1):
-        procedure = ("HC", line.procedure_code, *line.modifiers)
+        # SV202 (the HCPCS code) is situational: room and board lines carry only a revenue code
+        procedure = ("HC", line.procedure_code, *line.modifiers) if line.procedure_code else ""
         sv2 = (line.revenue_code, procedure, _amount(line.charge), "UN", _amount(line.units))
         out.append(("LX", (str(number),)))
         out.append(("SV2", sv2))
