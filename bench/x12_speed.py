@@ -55,8 +55,8 @@ def make_claims(count: int) -> list[Claim]:
         person = Person("DOE", f"PAT{n}", date(1980, 1, 1 + n % 28), "F", ADDRESS, f"M{n:08d}")
         subscriber = Subscriber(person, Payer("ACME HEALTH PLAN", "ACME1"), group_number="G1")
         lines = (
-            ServiceLine("99213", Decimal("125.50") + n % 7, Decimal(1), date(2026, 11, 2)),
-            ServiceLine("82947", Decimal("18.25"), Decimal(2), date(2026, 11, 2), ("59",)),
+            ServiceLine("G0463", Decimal("125.50") + n % 7, Decimal(1), date(2026, 11, 2)),
+            ServiceLine("J1885", Decimal("18.25"), Decimal(2), date(2026, 11, 2), ("59",)),
         )
         patient = Person("DOE", f"KID{n}", date(2015, 6, 1), "M", ADDRESS) if n % 3 == 0 else None
         claims.append(

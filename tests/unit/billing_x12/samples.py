@@ -40,7 +40,7 @@ CHILD = Person("DOE", "SAM", date(2015, 6, 1), "M", HOME)
 ENVELOPE = Envelope("SUBMITTER01", "RECEIVER01", datetime(2026, 11, 27, 9, 30))
 
 
-def line(code: str = "99213", charge: str = "125.50", **kw: object) -> ServiceLine:
+def line(code: str = "G0463", charge: str = "125.50", **kw: object) -> ServiceLine:
     """A service line on 2026-11-02."""
     return ServiceLine(code, Decimal(charge), Decimal(1), date(2026, 11, 2), **kw)  # type: ignore[arg-type]
 

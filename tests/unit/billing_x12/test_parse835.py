@@ -29,7 +29,7 @@ SMALL_835 = (
     "ST*835*0001*005010X221A1~BPR*I*95*C*ACH*CCP*01*111*DA*222*1234567890**01*333*DA*444*20261130~"
     "TRN*1*EFT0001*1234567890~N1*PR*ACME HEALTH PLAN~N1*PE*RIVERSIDE CLINIC*XX*1234567893~"
     "LX*1~CLP*CLM0001*1*125.5*100*20*12*PAYERCLM1~NM1*QC*1*DOE*JANE~"
-    "SVC*HC:99213:25*125.5*100**1~DTM*472*20261102~CAS*CO*45*5.5~CAS*PR*1*15*1*2*5~LQ*HE*N130~"
+    "SVC*HC:G0463:25*125.5*100**1~DTM*472*20261102~CAS*CO*45*5.5~CAS*PR*1*15*1*2*5~LQ*HE*N130~"
     "PLB*1234567893*20261231*WO:REF9*5~SE*15*0001~GE*1*7~IEA*1*000000007~"
 )
 
@@ -44,7 +44,7 @@ def test_a_remittance_reads_payment_claim_service_adjustments_remarks_and_plb() 
         "1234567893",
     )
     service = ServicePayment(
-        ("HC", "99213", "25"),
+        ("HC", "G0463", "25"),
         Decimal("125.5"),
         Decimal(100),
         units=Decimal(1),

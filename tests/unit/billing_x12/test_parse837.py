@@ -122,7 +122,7 @@ def test_a_non_837_transaction_is_refused_naming_st() -> None:
 def test_a_malformed_amount_names_the_segment() -> None:
     text = write_837([batch()], SequentialControlNumbers(), ENVELOPE)
     with pytest.raises(X12Error, match="SV1 segment at position"):
-        parse_837(text.replace("SV1*HC:99213*125.5*", "SV1*HC:99213*12X*"))
+        parse_837(text.replace("SV1*HC:G0463*125.5*", "SV1*HC:G0463*12X*"))
 
 
 @pytest.mark.parametrize(

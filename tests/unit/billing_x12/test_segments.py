@@ -122,7 +122,7 @@ def test_lenient_counts_are_recorded_not_raised() -> None:
 
 
 def test_format_segment_drops_trailing_empty_elements_and_components() -> None:
-    assert format_segment("SV1", (("HC", "99213", ""), "40", "", "")) == "SV1*HC:99213*40~"
+    assert format_segment("SV1", (("HC", "G0463", ""), "40", "", "")) == "SV1*HC:G0463*40~"
 
 
 @pytest.mark.parametrize("value", ["A*B", "A~B", "A:B", "A^B"])

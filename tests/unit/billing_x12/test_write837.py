@@ -28,8 +28,8 @@ SCENARIOS: dict[str, list[ClaimBatch]] = {
                 diagnoses=("E11.9", "I10", "Z79.4"),
                 lines=(
                     line(),
-                    line("99214", "80", modifiers=("25", "59"), diagnosis_pointers=(1, 2)),
-                    line("82947", "18.25", diagnosis_pointers=(1, 3)),
+                    line("G0466", "80", modifiers=("25", "59"), diagnosis_pointers=(1, 2)),
+                    line("J1885", "18.25", diagnosis_pointers=(1, 3)),
                 ),
             )
         )
