@@ -3,24 +3,20 @@
 A coder's aid, not an autocoder: it proposes codes whose title or inclusion term the text
 covers and shows the spans that cover them, so a person can accept or reject each one.
 
-1. The text is split into sentences (``. ; : ! ?`` and line ends) and words, keeping character
-   offsets. Common clinical abbreviations are expanded in place (``HTN`` → hypertension); an
-   expanded word's evidence is the abbreviation's span, and a term must use the whole
-   expansion to count it ("RA" is no evidence for "rheumatic").
-2. Negation, NegEx-style (Chapman et al. 2001): a trigger (``no``, ``denies``, ``without``,
-   ``negative for``, ``ruled out``...) negates up to six following words of its sentence
-   (``PE was ruled out``, ``unlikely``: the six before), stopping at ``but``/``however``. A
-   negated word is not evidence, except for a term that says the trigger before it
-   ("Type 2 diabetes mellitus without complications").
-3. Candidates are the codes whose words (title and inclusion terms, from the version's
+1. ``suggest_text`` turns the text into words with character offsets, abbreviations
+   expanded in place (``HTN`` → hypertension) and NegEx-style negation marked. A negated word
+   is not evidence, except for a term that says the trigger before it ("Type 2 diabetes
+   mellitus without complications"); an expanded word counts only for a term that uses the
+   whole expansion ("RA" is no evidence for "rheumatic").
+2. Candidates are the codes whose words (title and inclusion terms, from the version's
    ``SearchIndex``) share a 4-letter prefix with two text words, or with one for a code that
    has a one-word term. Each term is then matched word by word (``is_match``: equal, one a
    prefix of the other from 5 letters, or 6 letters in common and short endings).
-4. Words in parentheses are nonessential modifiers (ICD-10-CM Official Guidelines, Section
+3. Words in parentheses are nonessential modifiers (ICD-10-CM Official Guidelines, Section
    I.A.7); ``unspecified``, ``NOS``, a ``without ...`` clause and a trailing ``, site not
    specified`` are what the code assumes when the text says nothing, so missing them costs
    little. A term of two or more required words needs two of them in one sentence.
-5. Score = coverage of the required words x specificity (more matched words score higher),
+4. Score = coverage of the required words x specificity (more matched words score higher),
    words weighted by how few codes use them ("pneumonia" says more than "right lower").
    A header (not billable) is replaced by its child that only adds default words (N40 →
    N40.0), or else scored x 0.85. Going down the ranking, a code is kept when at least half
@@ -35,7 +31,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,77 +42,68 @@ import numpy as np
 import numpy.typing as npt
 
 from chartkeeper.billing.codes.search import SearchIndex
+from chartkeeper.billing.codes.suggest_text import (
+    ABBREVIATIONS,
+    POST_TRIGGERS,
+    PRE_TRIGGERS,
+    PSEUDO,
+    SCOPE,
+    SENTENCE,
+    STOPWORDS,
+    TERMINATORS,
+    TOKEN,
+    Token,
+    fold,
+    sentences,
+)
 
-#: Abbreviations that matter for coding, and what they stand for in ICD-10-CM's words. A
-#: term must use all of an expansion's words to count it, except those in parentheses.
-ABBREVIATIONS: dict[str, str] = {
-    "htn": "hypertension",
-    "dm": "diabetes mellitus",
-    "dm1": "type 1 diabetes mellitus",
-    "t1dm": "type 1 diabetes mellitus",
-    "dm2": "type 2 diabetes mellitus",
-    "t2dm": "type 2 diabetes mellitus",
-    "niddm": "type 2 diabetes mellitus",
-    "chf": "(congestive) heart failure",
-    "hf": "heart failure",
-    "copd": "chronic obstructive pulmonary disease",
-    "ckd": "chronic kidney disease",
-    "esrd": "end stage renal disease",
-    "aki": "acute kidney failure",
-    "mi": "myocardial infarction",
-    "ami": "acute myocardial infarction",
-    "afib": "atrial fibrillation",
-    "cad": "coronary artery disease",
-    "gerd": "gastro esophageal reflux disease",
-    "uti": "urinary tract infection",
-    "pna": "pneumonia",
-    "uri": "(acute) upper respiratory infection",
-    "oa": "osteoarthritis",
-    "ra": "rheumatoid arthritis",
-    "hld": "hyperlipidemia",
-    "osa": "obstructive sleep apnea",
-    "bph": "benign prostatic hyperplasia",
-    "pe": "pulmonary embolism",
-    "dvt": "deep vein thrombosis",
-    "tia": "transient cerebral ischemic attack",
-    "sob": "shortness of breath",
-    "luts": "lower urinary tract symptoms",
-}
+#: The text-side names are re-exported: callers knew them here before the split.
+__all__ = [
+    "ABBREVIATIONS",
+    "CHILD_FACTOR",
+    "DEFAULT",
+    "DEFAULT_PENALTY",
+    "DEFAULT_WORDS",
+    "FULL_WEIGHT_CODES",
+    "HEADER_FACTOR",
+    "IGNORED",
+    "IMPLIED",
+    "INCLUSION_FACTOR",
+    "MAX_CANDIDATES",
+    "MIN_SCORE",
+    "NOTE_WORDS",
+    "OPTIONAL",
+    "POST_TRIGGERS",
+    "PRE_TRIGGERS",
+    "PSEUDO",
+    "REQUIRED",
+    "SCOPE",
+    "SENTENCE",
+    "STOPWORDS",
+    "TERMINATORS",
+    "TERM_TOKEN",
+    "TOKEN",
+    "Evidence",
+    "Suggestion",
+    "condition_texts",
+    "dotted",
+    "is_match",
+    "parse_term",
+    "suggest",
+    "suggest_for_condition",
+    "suggest_many",
+]
+
 #: Modifiers the ICD-10-CM Alphabetic Index lets go unsaid after a main term
 #: ("Hypertension, hypertensive (essential) (primary)" → I10).
 IMPLIED: dict[str, frozenset[str]] = {
     "hypertension": frozenset({"essential", "primary"}),
     "diabetes": frozenset({"mellitus"}),
 }
-#: Negation triggers before (pre) and after (post) what they negate, as word sequences.
-PRE_TRIGGERS: tuple[tuple[str, ...], ...] = (
-    ("negative", "for"),
-    ("ruled", "out"),
-    ("rule", "out"),
-    ("r", "o"),
-    ("free", "of"),
-    ("absence", "of"),
-    ("no",),
-    ("not",),
-    ("denies",),
-    ("denied",),
-    ("denying",),
-    ("without",),
-)
-POST_TRIGGERS: tuple[tuple[str, ...], ...] = (("unlikely",), ("excluded",))
-#: "no change in", "not only": a trigger word that negates nothing.
-PSEUDO = frozenset({("no", "change"), ("no", "increase"), ("not", "only"), ("no", "further")})
-TERMINATORS = frozenset({"but", "however", "although", "though", "except", "apart", "aside"})
-SCOPE = 6
 #: Words of a note that say nothing about a diagnosis ("Follow-up of" is not "following").
 NOTE_WORDS = frozenset(
     {"follow", "up", "seen", "today", "presents", "admitted", "known", "assessment", "plan"}
     | {"now", "also", "likely", "possible", "probable", "status", "post", "s", "p", "f", "u"}
-)
-STOPWORDS = frozenset(
-    {"a", "an", "and", "as", "at", "by", "due", "for", "from", "in", "into", "of", "on", "or"}
-    | {"the", "to", "with", "pt", "patient", "hx", "history", "involving", "classified"}
-    | {"elsewhere"}
 )
 IGNORED = STOPWORDS | NOTE_WORDS
 DEFAULT_WORDS = frozenset({"unspecified", "nos"})
@@ -131,8 +117,6 @@ MIN_SCORE = 0.35
 MAX_CANDIDATES = 400
 #: A word found in this many codes or fewer weighs 1; commoner words weigh less (log scale).
 FULL_WEIGHT_CODES = 100
-SENTENCE = re.compile(r"[^.;:!?\n]+")
-TOKEN = re.compile(r"[^\W_]+")
 TERM_TOKEN = re.compile(r"[()]|[^\W_]+")
 
 REQUIRED, OPTIONAL, DEFAULT = 0, 1, 2
@@ -167,24 +151,9 @@ class Suggestion:
     alternatives: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    word: str
-    start: int
-    end: int
-    pos: int
-    #: Content words the span stands for (an abbreviation's expansion: all or none count).
-    size: int = 1
-    negated_by: str | None = None
-
-
 def dotted(code: str) -> str:
     """``E119`` → ``E11.9`` (ICD-10-CM's dot after the category)."""
     return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
-
-
-def _fold(word: str) -> str:
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -208,7 +177,7 @@ def is_match(text_word: str, term_word: str) -> bool:
 def parse_term(term: str) -> tuple[tuple[str, int], ...]:
     """A term's content words, each REQUIRED, OPTIONAL (in parentheses) or DEFAULT."""
     found: list[tuple[str, int]] = []
-    for n, clause in enumerate(_fold(term).split(",")):
+    for n, clause in enumerate(fold(term).split(",")):
         depth, without = 0, False
         tail_default = n > 0 and (
             "unspecified" in clause or " nos" in clause or "not specified" in clause
@@ -232,68 +201,6 @@ def parse_term(term: str) -> tuple[tuple[str, int], ...]:
 
 #: The terms of recent candidates (a full cache of ICD-10-CM's terms would hold ~50 MB).
 _parsed = lru_cache(maxsize=1 << 15)(parse_term)
-
-
-def _tokens(sentence: str, offset: int) -> list[_Token]:
-    """The words of one sentence, abbreviations expanded in place."""
-    found: list[_Token] = []
-    for pos, match in enumerate(TOKEN.finditer(sentence)):
-        start, end = offset + match.start(), offset + match.end()
-        word = _fold(match.group())
-        parts = ABBREVIATIONS.get(word, word).split()
-        size = sum(1 for part in parts if part not in STOPWORDS and "(" not in part)
-        found += [_Token(part.strip("()"), start, end, pos, size) for part in parts]
-    return found
-
-
-def _starts(words: list[str], at: int, phrase: tuple[str, ...]) -> bool:
-    return tuple(words[at : at + len(phrase)]) == phrase
-
-
-def _negations(tokens: list[_Token]) -> dict[int, str]:
-    """Position → the trigger word that negates it (NegEx-style scopes)."""
-    words = [t.word for t in tokens]
-    negated: dict[int, str] = {}
-    for at in range(len(words)):
-        after_verb = at > 0 and words[at - 1] in {"was", "is", "been", "were"}
-        for phrase in PRE_TRIGGERS:
-            if not _starts(words, at, phrase) or tuple(words[at : at + 2]) in PSEUDO:
-                continue
-            after = range(at + len(phrase), len(tokens))
-            if phrase[-1] == "out" and (after_verb or not after):  # "PE (was) ruled out"
-                _scope(tokens, range(at - 1, -1, -1), phrase[0], negated)
-            else:
-                _scope(tokens, after, phrase[0], negated)
-            break
-        for phrase in POST_TRIGGERS:
-            if _starts(words, at, phrase):
-                _scope(tokens, range(at - 1, -1, -1), phrase[0], negated)
-                break
-    return negated
-
-
-def _scope(tokens: list[_Token], order: Iterable[int], trigger: str, into: dict[int, str]) -> None:
-    seen: set[int] = set()
-    for n in order:
-        token = tokens[n]
-        if token.word in TERMINATORS:
-            return
-        seen.add(token.pos)
-        if len(seen) > SCOPE:
-            return
-        into.setdefault(token.pos, trigger)
-
-
-def _sentences(text: str) -> list[list[_Token]]:
-    """Tokens per sentence, each marked with the trigger that negates it, if any."""
-    result: list[list[_Token]] = []
-    for match in SENTENCE.finditer(text):
-        tokens = _tokens(match.group(), match.start())
-        negated = _negations(tokens)
-        result.append(
-            [_Token(t.word, t.start, t.end, t.pos, t.size, negated.get(t.pos)) for t in tokens]
-        )
-    return [s for s in result if s]
 
 
 class _Side:
@@ -332,7 +239,7 @@ def _side(index: SearchIndex) -> _Side:
     return side
 
 
-def _candidates(index: SearchIndex, tokens: list[_Token]) -> npt.NDArray[np.intp]:
+def _candidates(index: SearchIndex, tokens: list[Token]) -> npt.NDArray[np.intp]:
     """Codes sharing a 4-letter word prefix with two text words (one for one-word terms).
 
     Past ``MAX_CANDIDATES``, those whose shortest term the text could cover whole come first.
@@ -355,19 +262,19 @@ def _candidates(index: SearchIndex, tokens: list[_Token]) -> npt.NDArray[np.intp
 class _Matcher:
     """Term words matched against one sentence's tokens, memoised per word."""
 
-    def __init__(self, tokens: list[_Token], weights: Mapping[str, float]) -> None:
+    def __init__(self, tokens: list[Token], weights: Mapping[str, float]) -> None:
         self.weights = weights
         self.tokens = [t for t in tokens if t.word not in IGNORED]
         self.negated = any(t.negated_by for t in self.tokens)
         words = {t.word for t in self.tokens}
         self.implied: set[str] = set().union(*(IMPLIED.get(w, frozenset()) for w in words))
-        self.memo: dict[str, list[_Token]] = {}
+        self.memo: dict[str, list[Token]] = {}
         #: Words that match share their first 4 letters (see ``is_match``).
-        self.by_key: dict[str, list[_Token]] = {}
+        self.by_key: dict[str, list[Token]] = {}
         for token in self.tokens:
             self.by_key.setdefault(token.word[:4], []).append(token)
 
-    def find(self, word: str) -> list[_Token]:
+    def find(self, word: str) -> list[Token]:
         hits = self.memo.get(word)
         if hits is None:
             near = self.by_key.get(word[:4], [])
@@ -375,7 +282,7 @@ class _Matcher:
             self.memo[word] = hits
         return hits
 
-    def score(self, term: str) -> tuple[float, list[tuple[_Token, str]]] | None:
+    def score(self, term: str) -> tuple[float, list[tuple[Token, str]]] | None:
         """The term's score in this sentence and the tokens that cover it, or None."""
         parsed = _parsed(term)
         options = self._options(parsed)
@@ -387,7 +294,7 @@ class _Matcher:
         if strong == 0 or strong < min(2, len(said)):  # cannot pass _score: skip the work
             return None
         chosen = _choose(options)
-        covered: list[tuple[_Token, str, int]] = []
+        covered: list[tuple[Token, str, int]] = []
         missing: dict[int, list[str]] = {REQUIRED: [], OPTIONAL: [], DEFAULT: []}
         for (word, kind), token in zip(parsed, chosen, strict=True):
             if token is not None:
@@ -399,11 +306,11 @@ class _Matcher:
     def weight(self, word: str) -> float:
         return self.weights.get(word, 1.0)
 
-    def _options(self, parsed: tuple[tuple[str, int], ...]) -> list[list[_Token]]:
+    def _options(self, parsed: tuple[tuple[str, int], ...]) -> list[list[Token]]:
         """Usable tokens per term word: a negated one only after its trigger in the term."""
         if not self.negated:
             return [self.find(word) for word, _ in parsed]
-        options: list[list[_Token]] = []
+        options: list[list[Token]] = []
         before: set[str] = set()
         for word, _ in parsed:
             hits = self.find(word)
@@ -412,7 +319,7 @@ class _Matcher:
         return options
 
 
-def _choose(options: list[list[_Token]]) -> list[_Token | None]:
+def _choose(options: list[list[Token]]) -> list[Token | None]:
     """One token per term word, preferring spans that serve most words; an abbreviation
     counts only when the term uses all of its expansion ("RA" is not evidence of "rheumatic")."""
     while True:
@@ -430,10 +337,10 @@ def _choose(options: list[list[_Token]]) -> list[_Token | None]:
 
 
 def _score(
-    covered: list[tuple[_Token, str, int]],
+    covered: list[tuple[Token, str, int]],
     missing: Mapping[int, list[str]],
     weight: Callable[[str], float],
-) -> tuple[float, list[tuple[_Token, str]]] | None:
+) -> tuple[float, list[tuple[Token, str]]] | None:
     """Coverage of the required words (said ones weighted by how much they say) x
     specificity (the weight of all words matched), or None below two words."""
     required = [w for _, w, kind in covered if kind == REQUIRED]
@@ -451,8 +358,8 @@ def _score(
 
 def _best_term(
     index: SearchIndex, doc: int, matcher: _Matcher
-) -> tuple[float, str, str, list[tuple[_Token, str]]] | None:
-    best: tuple[float, str, str, list[tuple[_Token, str]]] | None = None
+) -> tuple[float, str, str, list[tuple[Token, str]]] | None:
+    best: tuple[float, str, str, list[tuple[Token, str]]] | None = None
     for via, term, factor in [("title", index.titles[doc], 1.0)] + [
         ("inclusion", t, INCLUSION_FACTOR) for t in index.terms[doc]
     ]:
@@ -462,7 +369,7 @@ def _best_term(
     return best
 
 
-def _evidence(covered: list[tuple[_Token, str]], text: str, where: str | None) -> list[Evidence]:
+def _evidence(covered: list[tuple[Token, str]], text: str, where: str | None) -> list[Evidence]:
     spans: dict[tuple[int, int], list[str]] = {}
     for token, word in covered:
         spans.setdefault((token.start, token.end), []).append(word)
@@ -508,7 +415,7 @@ def _suggestion(
 
 def _scored(text: str, index: SearchIndex, where: str | None) -> list[Suggestion]:
     found: dict[str, Suggestion] = {}
-    for tokens in _sentences(text):
+    for tokens in sentences(text):
         matcher = _Matcher(tokens, _side(index).weights)
         for doc in _candidates(index, tokens):
             best = _best_term(index, int(doc), matcher)
