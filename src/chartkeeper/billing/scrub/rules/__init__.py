@@ -1,0 +1,1 @@
+"""The scrubber's rules, one module each: ``RULE`` (its metadata) and ``check(claim, context)``."""
