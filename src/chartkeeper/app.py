@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
+from chartkeeper.billing.codes.registry import CodeRegistry
+from chartkeeper.billing.service import Billing, BillingConfig, parse_filing_limits
+from chartkeeper.billing.statements import BillingOffice
+from chartkeeper.billing.x12.claim_model import Contact
 from chartkeeper.core.clock import Clock, SystemClock, format_instant
 from chartkeeper.core.settings import Settings
 from chartkeeper.fhir.interactions.context import FhirContext, FhirOptions
@@ -89,6 +94,27 @@ class Services:
             self.for_actor,
         )
 
+    @cached_property
+    def codes(self) -> CodeRegistry:
+        """The code set registry (one per process, so its search indexes are built once)."""
+        return CodeRegistry(self.engine, self.clock)
+
+    @cached_property
+    def billing(self) -> Billing:
+        """Charge capture, claims, the scrubber, batches, remittance posting, statements."""
+        s = self.settings
+        config = BillingConfig(
+            submitter=Contact(s.billing_office_name, s.billing_submitter_id, phone=_digits(s)),
+            receiver=Contact(s.billing_receiver_id, s.billing_receiver_id),
+            office=BillingOffice(
+                s.billing_office_name, s.billing_office_phone, s.billing_office_hours
+            ),
+            timely_filing_days=s.billing_timely_filing_days,
+            timely_filing=parse_filing_limits(s.billing_timely_filing),
+            charge_ceiling=Decimal(str(s.billing_charge_ceiling)),
+        )
+        return Billing(self.engine, self.codes, self.ledger, self.clock, config, self.for_actor)
+
     @property
     def fhir(self) -> FhirContext:
         """The system actor's context (CLI import, demo load): allowed, and still audited."""
@@ -104,6 +130,11 @@ class Services:
         self.ledger.close()
         self.repository.close()
         self.engine.dispose()
+
+
+def _digits(settings: Settings) -> str:
+    """The billing office phone as the 837's PER04 wants it: digits only."""
+    return "".join(ch for ch in settings.billing_office_phone if ch.isdigit())
 
 
 def build_services(

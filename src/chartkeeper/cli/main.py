@@ -93,16 +93,23 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
 @handle_errors
 def demo(ctx: click.Context, patients: int, seed: int) -> None:
     """Create (or refresh) the demo hospital with synthetic patients."""
+    from chartkeeper.cli.demo_billing import bill_demo
     from chartkeeper.cli.demo_loader import load_demo
 
     services = _services(ctx)
     started = time.perf_counter()
     load = load_demo(services, patients, seed)
+    billed = bill_demo(services, lambda line: click.echo(line, err=True))
     elapsed = time.perf_counter() - started
     settings = services.settings
     click.echo(
         f"Demo hospital ready: {load.stored} resources for {patients} patients "
         f"(seed {seed}) in {elapsed:.1f} s, stored in {settings.resolved_database_url}"
+    )
+    click.echo(
+        f"Billing: {billed.claims} claims ({billed.statuses.get('held', 0)} held by the "
+        f"scrubber), {billed.released} sent in one 837, {billed.posted} paid or denied by the "
+        f"simulated payer ({billed.denials} denials to work)"
     )
     click.echo("All patients are synthetic. Start the server with `chartkeeper serve`, then open")
     click.echo(f"  workbench: {settings.base_url}/patients")
@@ -201,3 +208,9 @@ cli.add_command(mpi_group)
 from chartkeeper.cli.code_commands import codes_group  # noqa: E402
 
 cli.add_command(codes_group)
+
+from chartkeeper.cli.billing_commands import claims_group, remit_group, statement  # noqa: E402
+
+cli.add_command(claims_group)
+cli.add_command(remit_group)
+cli.add_command(statement)

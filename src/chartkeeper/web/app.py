@@ -24,6 +24,8 @@ from chartkeeper.core.errors import (
 )
 from chartkeeper.web import (
     audit_api,
+    billing_api,
+    billing_pages,
     break_glass_api,
     break_glass_pages,
     fhir_api,
@@ -104,12 +106,14 @@ def create_app(services: Services) -> Starlette:
             *break_glass_api.routes(),  # $break-the-glass and the review API, before /fhir
             *mpi_api.routes(),  # $match, $merge, $unmerge and the MPI queue API, before /fhir
             *terminology_api.routes(),  # CodeSystem/$lookup, ValueSet/$expand..., before /fhir
+            *billing_api.routes(),  # Claim/$scrub, Claim/{id}/$x12 and /api/billing, before /fhir
             Mount("/fhir", routes=fhir_api.routes()),
             *oauth_routes(),
             *auth_routes(),
             *break_glass_pages.routes(),
             *workbench.routes(),
             *mpi_pages.routes(),
+            *billing_pages.routes(),
             *portal.routes(),
         ],
         exception_handlers={

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -28,10 +27,9 @@ from chartkeeper.mpi.merge import identifier_conflicts
 from chartkeeper.mpi.pairs import DECIDABLE, DECISIONS, QUEUED
 from chartkeeper.mpi.service import MasterPatientIndex
 from chartkeeper.privacy.actor import Actor
-from chartkeeper.web import sessions
-from chartkeeper.web.auth import actor_of, current_session, fhir_context
-from chartkeeper.web.chart_view import human_name
+from chartkeeper.web.auth import actor_of
 from chartkeeper.web.mpi_view import chart_card, differences, waterfall, when
+from chartkeeper.web.page_forms import checked_form, offset_of, patient_names
 from chartkeeper.web.responses import json_response
 from chartkeeper.web.workbench import page_context, render
 
@@ -77,39 +75,6 @@ def _mpi(request: Request) -> MasterPatientIndex:
     return mpi
 
 
-async def _checked_form(request: Request) -> FormData:
-    """The posted form of a signed-in session, once its CSRF token is right."""
-    session = current_session(request)
-    if session is None:
-        raise UnauthorizedError("Sign in again to continue")
-    form = await request.form()
-    key: bytes = request.app.state.session_key
-    if not sessions.csrf_ok(key, session, str(form.get("csrf", ""))):
-        raise ForbiddenError("This form has expired; reload the page and try again")
-    return form
-
-
-def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
-    # isascii(): str.isdigit() also takes '²', which int() refuses
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
-
-
-def _names(request: Request, patient_ids: set[str]) -> dict[str, str]:
-    """'Family, Given' of each Patient the user may read (each read audited as usual)."""
-    ctx = fhir_context(request)
-    found: dict[str, str] = {}
-    with ctx.repository.reading() as tx:
-        for patient_id in sorted(patient_ids):
-            try:
-                stored = tx.read("Patient", patient_id)
-            except ChartkeeperError:
-                continue
-            if stored is not None and not stored.deleted:
-                found[patient_id] = human_name(stored.resource())
-    return found
-
-
 def _job_panel(mpi: MasterPatientIndex, actor: Actor, job_id: str | None) -> dict[str, Any] | None:
     """The job to draw a progress bar for: the one asked for, else one still running."""
     if job_id:
@@ -141,7 +106,7 @@ def _queue_data(request: Request, actor: Actor) -> dict[str, Any]:
     mpi = _mpi(request)
     wanted = request.query_params.get("status", "queued")
     key, label, statuses = next((f for f in FILTERS if f[0] == wanted), FILTERS[0])
-    offset = _offset(request)
+    offset = offset_of(request)
     found, total = mpi.queue(actor, statuses, PAGE_SIZE, offset)
     ids = {pid for pair in found for pid in (pair.left_id, pair.right_id)}
 
@@ -150,7 +115,7 @@ def _queue_data(request: Request, actor: Actor) -> dict[str, Any]:
 
     return {
         "pairs": found,
-        "names": _names(request, ids),
+        "names": patient_names(request, ids),
         "total": total,
         "filter": key,
         "filter_label": label,
@@ -183,7 +148,7 @@ async def queue_page(request: Request) -> Response:
 
 async def start_job(request: Request) -> Response:
     """``POST /workbench/mpi/jobs``: start a batch job, then watch it on its page."""
-    form = await _checked_form(request)
+    form = await checked_form(request)
     kind = str(form.get("kind", ""))
     if kind not in STARTABLE:
         error: ChartkeeperError = InvalidError(f"There is no job {kind!r} to start here")
@@ -257,7 +222,7 @@ async def pair_page(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     """``POST /workbench/mpi/pairs/{id}``: merge, not the same person, or defer."""
-    form = await _checked_form(request)
+    form = await checked_form(request)
     pair_id = request.path_params["id"]
     typed = {k: str(form.get(k, "")) for k in ("decision", "note", "survivor", "override")}
     decision, note = typed["decision"], typed["note"].strip() or None
@@ -289,7 +254,7 @@ async def _merges_response(request: Request, error: ChartkeeperError | None = No
     def load() -> dict[str, Any]:
         found = _mpi(request).merges(actor)
         ids = {m[k] for m in found for k in ("survivor_id", "duplicate_id")}
-        return {"merges": found, "names": _names(request, ids)}
+        return {"merges": found, "names": patient_names(request, ids)}
 
     data = await run_in_threadpool(load)
     status = error.status if error else 200
@@ -303,7 +268,7 @@ async def merges_page(request: Request) -> Response:
 
 async def unmerge(request: Request) -> Response:
     """``POST /workbench/mpi/merges/{id}/unmerge``: restore both charts as they were."""
-    form = await _checked_form(request)
+    form = await checked_form(request)
     note = str(form.get("note", "")).strip() or None
     actor = actor_of(request)
     merge_id = request.path_params["id"]
@@ -331,7 +296,7 @@ async def _overlays_response(
         found = mpi.overlays(actor, shown)
         return {
             "overlays": found,
-            "names": _names(request, {flag["patient_id"] for flag in found}),
+            "names": patient_names(request, {flag["patient_id"] for flag in found}),
             "job": _job_panel(mpi, actor, request.query_params.get("job")),
         }
 
@@ -355,7 +320,7 @@ async def overlays_page(request: Request) -> Response:
 
 async def decide_overlay(request: Request) -> Response:
     """``POST /workbench/mpi/overlays/{id}``: confirm (needs splitting) or dismiss a flag."""
-    form = await _checked_form(request)
+    form = await checked_form(request)
     decision = str(form.get("decision", ""))
     note = str(form.get("note", "")).strip() or None
     actor = actor_of(request)

@@ -48,3 +48,25 @@ async def json_body(request: Request, limit: int, accepted: tuple[str, ...] = JS
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise InvalidError(f"The request body is not valid JSON: {error}", ("$",)) from None
+
+
+#: Media types accepted for an X12 file body.
+X12_TYPES = ("application/edi-x12", "text/plain", "application/octet-stream")
+
+
+async def text_body(request: Request, limit: int, accepted: tuple[str, ...] = X12_TYPES) -> str:
+    """A text body (an X12 file): 415 for another media type, 400 when empty or not text."""
+    kind = media_type(request)
+    if kind not in accepted:
+        raise UnsupportedMediaError(
+            f"Content-Type must be one of {', '.join(accepted)}, not '{kind or 'none'}'"
+        )
+    data = await raw_body(request, limit)
+    if not data.strip():
+        raise InvalidError("The request body is empty; an X12 file was expected", ("$",))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidError(
+            f"The body is not text: byte {error.start} cannot be read as UTF-8", ("$",)
+        ) from None

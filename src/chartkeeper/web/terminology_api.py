@@ -26,12 +26,8 @@ from chartkeeper.web.responses import json_response
 
 
 def _registry(request: Request) -> CodeRegistry:
-    """One registry per app, so its search indexes are built once."""
-    state = request.app.state
-    registry: CodeRegistry | None = getattr(state, "code_registry", None)
-    if registry is None:
-        registry = CodeRegistry(state.services.engine, state.services.clock)
-        state.code_registry = registry
+    """The services' registry: one per process, so its search indexes are built once."""
+    registry: CodeRegistry = request.app.state.services.codes
     return registry
 
 

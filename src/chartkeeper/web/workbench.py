@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from chartkeeper.billing.service import BILLING_ROLES, CODING_ROLES
 from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, NotFoundError
 from chartkeeper.fhir.interactions import search
 from chartkeeper.fhir.interactions.context import FhirContext
@@ -58,16 +59,18 @@ def page_context(request: Request) -> dict[str, Any]:
     return {
         "user": session.user if session else None,
         "csrf": csrf_token(key, session),
-        "nav_mpi": session is not None and _reviews_duplicates(request, session.user),
+        "nav_mpi": session is not None and _role(request, session.user) in MPI_ROLES,
+        "nav_billing": session is not None
+        and _role(request, session.user) in BILLING_ROLES | CODING_ROLES,
     }
 
 
-def _reviews_duplicates(request: Request, name: str) -> bool:
+def _role(request: Request, name: str) -> str | None:
     try:
         role: str | None = request.app.state.services.security.identity.user_actor(name).role
     except ChartkeeperError:
-        return False
-    return role in MPI_ROLES
+        return None
+    return role
 
 
 async def home(_request: Request) -> Response:

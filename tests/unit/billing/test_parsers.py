@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chartkeeper.billing.codes import loaders
 from chartkeeper.billing.codes.hcpcs_anweb import parse_anweb
 from chartkeeper.billing.codes.icd10cm_tabular import version_of_file
 from chartkeeper.billing.codes.icd10pcs_files import parse_order_file, parse_tables
@@ -132,3 +133,30 @@ def test_real_hcpcs_file_holds_its_codes_and_modifiers(require_shared: Callable[
 def test_real_pcs_tables_expand_to_the_published_count(require_shared: Callable[..., Path]) -> None:
     path = require_shared("data", "billing", "icd10pcs", "icd10pcs_tables_2026.xml.xz")
     assert sum(1 for _ in open_code_file("icd10pcs", path).entries) == 79115
+
+
+@pytest.mark.parametrize(
+    ("kind", "folder", "version", "start", "count"),
+    [("hcpcs", "hcpcs", "2025-01", "2025-01-01", 8642), ("mce", "mce", "43.1", "2015-10-01", None)],
+)
+def test_shipped_hcpcs_and_mce_are_the_cms_files_unchanged(
+    require_shared: Callable[..., Path],
+    kind: str,
+    folder: str,
+    version: str,
+    start: str,
+    count: int | None,
+) -> None:
+    """The copies in the package are byte for byte the CMS files of the test material, and
+    load without a FILE argument under the version their name implies."""
+    shipped = loaders._DATA / loaders.BUNDLED_FILES[kind]
+    original = require_shared("data", "billing", folder, loaders.BUNDLED_FILES[kind])
+    assert shipped.read_bytes() == original.read_bytes()
+    found = open_code_file(kind, None)
+    entries = list(found.entries)
+    assert (found.version, found.effective_from, found.source) == (
+        version,
+        start,
+        loaders.BUNDLED_FILES[kind],
+    )
+    assert entries and (count is None or len({e.code for e in entries}) == count)

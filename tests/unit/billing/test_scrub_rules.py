@@ -211,8 +211,10 @@ def test_mce_edits_on_principal_diagnosis_and_age(context: ScrubContext) -> None
         "diagnosis[1]",
         "P07.00 is a newborn code (ages 0-0); the patient is 66",
     )
-    unacceptable = claim(diagnoses=("Z38.00",))
+    unacceptable = institutional(line(), diagnoses=("Z38.00",))
     assert where(mce_edits, unacceptable, context) == [("mce-edits", "error", "diagnosis[0]")]
+    # the unacceptable-principal list is about admissions: a visit's first-listed reason is free
+    assert where(mce_edits, claim(diagnoses=("Z38.00",)), context) == []
 
 
 def test_mce_sex_edit_reads_the_patients_gender(context: ScrubContext) -> None:

@@ -150,6 +150,20 @@ class ClaimWorklist:
         """One claim's row."""
         return self._one(billing_claims.c.claim_id == claim_id)
 
+    def claim_ids_of(self, control_numbers: Sequence[str]) -> dict[str, str]:
+        """Control number → Claim id for those on the worklist (one query per 1,000)."""
+        wanted = sorted(set(control_numbers))
+        found: dict[str, str] = {}
+        c = billing_claims.c
+        with self.database.read() as conn:
+            for start in range(0, len(wanted), 1000):
+                chunk = wanted[start : start + 1000]
+                rows = conn.execute(
+                    select(c.control_number, c.claim_id).where(c.control_number.in_(chunk))
+                )
+                found.update({str(row.control_number): str(row.claim_id) for row in rows})
+        return found
+
     def for_patient(self, patient_id: str) -> list[WorklistClaim]:
         """Every claim of one patient (statements), by service date."""
         query = (

@@ -140,15 +140,27 @@ def _entries(kind: str, path: Path) -> Iterator[CodeEntry]:
             yield from icd10pcs_files.parse_order_file(_text_lines(handle))
 
 
+#: Code sets that ship with the product besides ICD-10-CM (public domain CMS files, see
+#: data/SOURCES.md): kind → file under ``billing/codes/data``.
+BUNDLED_FILES = {
+    HCPCS: "HCPC2025_JAN_ANWEB_12172024.txt.xz",
+    MCE: "mce_v43_1_icd10cm_dx_master.tsv.xz",
+}
+_DATA = Path(__file__).resolve().parent / "data"
+
+
 def _bundled_icd10cm() -> Iterator[CodeEntry]:
     with icd10cm_tabular.bundled_tabular() as handle:
         yield from icd10cm_tabular.parse_tabular(handle)
 
 
 def open_code_file(kind: str, path: Path | None) -> CodeFile:
-    """The entries of ``path`` (the shipped ICD-10-CM when None) for ``kind``."""
+    """The entries of ``path`` for ``kind``; None means the version shipped with chartkeeper
+    (ICD-10-CM, HCPCS Level II, the MCE diagnosis edits)."""
     if kind not in LOADABLE:
         raise InvalidError(f"Unknown code set '{kind}'; expected one of {', '.join(LOADABLE)}")
+    if path is None and kind in BUNDLED_FILES:
+        path = _DATA / BUNDLED_FILES[kind]
     if path is None:
         if kind != ICD10CM:
             raise InvalidError(f"{kind} does not ship with chartkeeper: give the CMS file")

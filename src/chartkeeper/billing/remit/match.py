@@ -114,7 +114,9 @@ def _key(line: ServiceLine) -> str:
 
 def _service_key(service: ServicePayment) -> str:
     code, _ = code_of(service)
-    return code or service.revenue_code or (service.procedure[1] if service.procedure else "")
+    return (
+        code or service.revenue_code or (service.procedure[1] if len(service.procedure) > 1 else "")
+    )
 
 
 def _candidates(state: _State, line: int, test: Callable[[ServicePayment], bool]) -> list[int]:

@@ -73,6 +73,10 @@ def _is_denied(outcome: str, index: int, count: int) -> bool:
 
 
 def _procedure(line: ServiceLine) -> tuple[str, ...]:
+    """SVC01: the HCPCS code, or for a line billed by revenue code alone (room and board) the
+    NUBC revenue code (qualifier NU)."""
+    if not line.procedure_code:
+        return ("NU", line.revenue_code)
     return ("HC", line.procedure_code, *line.modifiers)
 
 

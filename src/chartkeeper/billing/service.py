@@ -1,0 +1,490 @@
+"""Billing as the entry points see it: capture, claims, scrubbing, release, posting, statements.
+
+Every look at patient data goes through the caller's guarded FHIR context (decided, filtered,
+audited), so the role table decides who may do what: coders capture charges and build claims
+(they read the clinical record and write ChargeItem and Claim); billers scrub, release, post
+remittances and work denials (they read demographics, coverage and claims). The work tables
+(`store.billing_schema`) hold no clinical content; writing them is audited here, one ledger
+entry per operation naming the patients concerned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+
+from chartkeeper.billing import drg
+from chartkeeper.billing.account_model import AccountActivity, Adjustment
+from chartkeeper.billing.charges import capture as charge_capture
+from chartkeeper.billing.charges import claim_build
+from chartkeeper.billing.charges.master import RegistryChargeMaster
+from chartkeeper.billing.claims import batches as claim_batches
+from chartkeeper.billing.claims.convert import to_scrub_claim
+from chartkeeper.billing.claims.lines import service_lines
+from chartkeeper.billing.claims.worklist import ClaimWorklist
+from chartkeeper.billing.codes import suggest
+from chartkeeper.billing.codes.model import ICD10CM
+from chartkeeper.billing.codes.registry import CodeRegistry
+from chartkeeper.billing.remit import activity as remit_activity
+from chartkeeper.billing.remit.denials import Denial, DenialQueue
+from chartkeeper.billing.remit.posting import PostingReport, RemittancePoster
+from chartkeeper.billing.scrub.context import ScrubContext
+from chartkeeper.billing.scrub.engine import Scrubber, is_clean
+from chartkeeper.billing.scrub.model import Issue, ScrubClaim
+from chartkeeper.billing.scrub.outcome import to_operation_outcome
+from chartkeeper.billing.statements import (
+    BillingOffice,
+    explain,
+    statement_html,
+    statement_pdf,
+)
+from chartkeeper.billing.x12.claim_model import Contact, ServiceLine
+from chartkeeper.core.clock import Clock
+from chartkeeper.core.errors import ForbiddenError, InvalidError, NotFoundError
+from chartkeeper.fhir.interactions.context import FhirContext
+from chartkeeper.fhir.repository import ResourceTransaction
+from chartkeeper.privacy.actor import Actor
+from chartkeeper.privacy.audit import AuditLedger, audit_event
+
+#: Who captures charges and builds claims (reads the clinical record).
+CODING_ROLES = frozenset({"coder"})
+#: Who works the claim worklist, releases batches, posts remittances, works denials.
+BILLING_ROLES = frozenset({"biller"})
+#: Who may see a patient's statement besides the patient themself.
+STATEMENT_ROLES = frozenset({"biller", "front_desk"})
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    """What billing needs from the settings."""
+
+    submitter: Contact
+    receiver: Contact
+    office: BillingOffice
+    timely_filing_days: int = 365
+    timely_filing: Mapping[str, int] = field(default_factory=dict)
+    charge_ceiling: Decimal = Decimal("100000")
+    #: where the statement page links its stylesheet
+    statement_css: str = "/billing/statement.css"
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """One claim scrubbed: its worklist status, issues and the OperationOutcome saying them."""
+
+    claim_id: str
+    status: str
+    issues: tuple[Issue, ...]
+    outcome: dict[str, Any]
+    scrub: ScrubClaim
+
+
+def parse_day(value: Any, name: str) -> date:
+    """A ``YYYY-MM-DD`` parameter, or a 400 naming it."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}", (name,)) from None
+
+
+def drg_stay(body: Any) -> drg.InpatientStay:
+    """An inpatient stay from JSON: ``dischargeDate``, ``age``, ``sex``, ``dischargeStatus``,
+    ``principalDiagnosis``, ``secondaryDiagnoses`` (codes, or ``{"code", "poa"}``),
+    ``procedures`` (ICD-10-PCS)."""
+    if not isinstance(body, dict):
+        raise InvalidError("The body must be a JSON object describing the stay", ("$",))
+
+    def diagnosis(value: Any, where: str) -> drg.Diagnosis:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("code"), str):
+            poa = value.get("poa")
+            return (value["code"], poa) if isinstance(poa, str) else value["code"]
+        raise InvalidError(f"{where} must be a code or an object with 'code'", (where,))
+
+    age = body.get("age")
+    if not isinstance(age, int) or isinstance(age, bool):
+        raise InvalidError("'age' must be an integer", ("age",))
+    secondary = body.get("secondaryDiagnoses", [])
+    procedures = body.get("procedures", [])
+    if not isinstance(secondary, list) or not isinstance(procedures, list):
+        raise InvalidError("'secondaryDiagnoses' and 'procedures' must be lists", ("$",))
+    if not all(isinstance(p, str) for p in procedures):
+        raise InvalidError("'procedures' must be ICD-10-PCS codes", ("procedures",))
+    return drg.InpatientStay(
+        discharge_date=parse_day(body.get("dischargeDate"), "dischargeDate"),
+        age=age,
+        sex=body.get("sex", "U"),
+        discharge_status=str(body.get("dischargeStatus", "01")),
+        principal_dx=diagnosis(body.get("principalDiagnosis"), "principalDiagnosis"),
+        secondary_dx=[diagnosis(d, f"secondaryDiagnoses[{i}]") for i, d in enumerate(secondary)],
+        procedures=procedures,
+    )
+
+
+def parse_filing_limits(text: str) -> dict[str, int]:
+    """``PAYERID=DAYS,PAYERID=DAYS`` (the ``billing_timely_filing`` setting) as a dict."""
+    limits: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        payer, _, days = part.partition("=")
+        if not payer.strip() or not days.strip().isdigit():
+            raise InvalidError(f"billing_timely_filing: expected PAYERID=DAYS, not {part!r}")
+        limits[payer.strip()] = int(days)
+    return limits
+
+
+class Billing:
+    """Facade over charge capture, claims, the scrubber, batches, posting and statements."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: CodeRegistry,
+        ledger: AuditLedger,
+        clock: Clock,
+        config: BillingConfig,
+        for_actor: Callable[[Actor], FhirContext],
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.ledger = ledger
+        self.clock = clock
+        self.config = config
+        self.for_actor = for_actor
+        self.charge_master = RegistryChargeMaster(registry)
+        self.worklist = ClaimWorklist(engine, clock)
+        self.denials = DenialQueue(engine, clock)
+        self.poster = RemittancePoster(engine, clock)
+        self._scrubber: Scrubber | None = None
+        self._lock = threading.Lock()
+
+    # -- who may ------------------------------------------------------------------------------
+
+    def require(self, actor: Actor, roles: frozenset[str], what: str) -> None:
+        """Refuse (403, audited) anyone whose role does not do this work."""
+        if actor.kind == "system" or (actor.kind == "user" and actor.role in roles):
+            return
+        self.audit(actor, what, [], outcome="4", description="role not allowed")
+        raise ForbiddenError(f"Only {' or '.join(sorted(roles))} users may {what}")
+
+    def audit(
+        self,
+        actor: Actor,
+        what: str,
+        patient_ids: Sequence[str],
+        outcome: str = "0",
+        description: str | None = None,
+        connection: Any = None,
+    ) -> None:
+        """One ledger entry for a billing operation (resources it reads have their own)."""
+        ids = sorted(set(patient_ids))
+        event = audit_event(
+            action="E",
+            subtype="operation",
+            outcome=outcome,
+            actor=actor,
+            patient_ids=ids,
+            resource=f"Patient/{ids[0]}" if len(ids) == 1 else None,
+            recorded=self.clock.now(),
+            description=f"{what}: {description}" if description else what,
+        )
+        if connection is not None:
+            self.ledger.append(
+                connection, event, patient_ids=ids, agent=actor.name, action="E", outcome=outcome
+            )
+        else:
+            self.ledger.append_now(
+                event, patient_ids=ids, agent=actor.name, action="E", outcome=outcome
+            )
+
+    def today(self) -> date:
+        """The billing day (the clock's date)."""
+        return self.clock.now().date()
+
+    # -- charges and claims -------------------------------------------------------------------
+
+    def capture(self, actor: Actor, encounter_id: str) -> charge_capture.CaptureResult:
+        """Turn an encounter's services into priced ChargeItems (idempotent)."""
+        self.require(actor, CODING_ROLES, "capture charges")
+        return charge_capture.capture_encounter(
+            self.for_actor(actor), encounter_id, self.charge_master, self.today()
+        )
+
+    def build_claim(self, actor: Actor, encounter_id: str) -> claim_build.BuiltClaim:
+        """A FHIR Claim for an encounter's charges and the patient's Coverage (not yet scrubbed)."""
+        self.require(actor, CODING_ROLES, "build claims")
+        return claim_build.build_claim_report(self.for_actor(actor), encounter_id, self.today())
+
+    # -- scrubbing ----------------------------------------------------------------------------
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """The scrubber, built on first use (its context caches code sets per version)."""
+        with self._lock:
+            if self._scrubber is None:
+                context = ScrubContext(
+                    self.registry,
+                    timely_filing=dict(self.config.timely_filing),
+                    default_filing_days=self.config.timely_filing_days,
+                    charge_ceiling=self.config.charge_ceiling,
+                    duplicates=self.worklist,
+                )
+                self._scrubber = Scrubber(context)
+            return self._scrubber
+
+    def _scrub_claim(self, tx: ResourceTransaction, claim: dict[str, Any]) -> ScrubClaim:
+        def resolve(reference: str) -> dict[str, Any] | None:
+            kind, _, rid = reference.partition("/")
+            if not kind or not rid:
+                return None
+            stored = tx.read(kind, rid)
+            return None if stored is None or stored.deleted else stored.resource()
+
+        return to_scrub_claim(claim, resolve, self.today())
+
+    def scrub(self, actor: Actor, claim_id: str) -> Scrubbed:
+        """Scrub a stored Claim and record the result in the worklist (held or clean)."""
+        self.require(actor, BILLING_ROLES | CODING_ROLES, "scrub claims")
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            stored = tx.read("Claim", claim_id)
+            if stored is None or stored.deleted:
+                raise NotFoundError(f"Claim/{claim_id} is not known")
+            scrub = self._scrub_claim(tx, stored.resource())
+        issues = self.scrubber.scrub(scrub)
+        status = self.worklist.record(claim_id, scrub, issues)
+        outcome = to_operation_outcome(issues, scrub.locations)
+        return Scrubbed(claim_id, status, tuple(issues), outcome, scrub)
+
+    def scrub_resource(self, actor: Actor, claim: Any) -> dict[str, Any]:
+        """Scrub a Claim that is not stored (``POST Claim/$scrub``): nothing is recorded."""
+        self.require(actor, BILLING_ROLES | CODING_ROLES, "scrub claims")
+        if not isinstance(claim, dict) or claim.get("resourceType") != "Claim":
+            raise InvalidError("$scrub needs a Claim resource", ("resourceType",))
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            scrub = self._scrub_claim(tx, claim)
+        return to_operation_outcome(self.scrubber.scrub(scrub), scrub.locations)
+
+    def scrub_many(self, actor: Actor, claim_ids: Iterable[str]) -> dict[str, int]:
+        """Scrub several stored claims; how many ended held and clean."""
+        counts = {"held": 0, "clean": 0}
+        for claim_id in claim_ids:
+            status = self.scrub(actor, claim_id).status
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def x12_preview(self, actor: Actor, claim_id: str) -> str:
+        """One claim as an 837 (``GET Claim/{id}/$x12``), without consuming control numbers."""
+        self.require(actor, BILLING_ROLES | CODING_ROLES, "see claims as X12")
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            stored = tx.read("Claim", claim_id)
+            if stored is None or stored.deleted:
+                raise NotFoundError(f"Claim/{claim_id} is not known")
+            scrub = self._scrub_claim(tx, stored.resource())
+        issues = [i for i in self.scrubber.scrub(scrub) if i.severity == "error"]
+        if not is_clean(issues):
+            first = issues[0]
+            raise InvalidError(
+                f"Claim/{claim_id} cannot be written as an 837 until it is fixed: "
+                f"{first.message} ({first.rule})",
+                (scrub.locations.get(first.location, first.location),),
+            )
+        return claim_batches.preview_x12(
+            scrub, self.config.submitter, self.config.receiver, self.clock.now()
+        )
+
+    # -- worklist and batches -----------------------------------------------------------------
+
+    def worklist_items(
+        self, actor: Actor, status: str | None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Any], int]:
+        """A page of the claim worklist."""
+        self.require(actor, BILLING_ROLES | CODING_ROLES, "see the claim worklist")
+        return self.worklist.items(status, limit, offset)
+
+    def release(self, actor: Actor, claim_ids: Sequence[str] | None = None) -> Any:
+        """Release clean claims (all of them when ``claim_ids`` is None) as one 837 file."""
+        self.require(actor, BILLING_ROLES, "release claims")
+        ctx = self.for_actor(actor)
+
+        def build(claim_id: str) -> ScrubClaim:
+            with ctx.repository.reading() as tx:
+                stored = tx.read("Claim", claim_id)
+                if stored is None or stored.deleted:
+                    raise NotFoundError(f"Claim/{claim_id} is not known")
+                return self._scrub_claim(tx, stored.resource())
+
+        return claim_batches.release(
+            self.engine,
+            self.clock,
+            self.worklist,
+            claim_ids,
+            build,
+            self.config.submitter,
+            self.config.receiver,
+        )
+
+    def worklist_claim(self, actor: Actor, claim_id: str) -> Any:
+        """One worklist row (404 when the claim was never scrubbed)."""
+        self.require(actor, BILLING_ROLES | CODING_ROLES, "see the claim worklist")
+        row = self.worklist.get(claim_id)
+        if row is None:
+            raise NotFoundError(f"Claim/{claim_id} is not on the worklist (scrub it first)")
+        return row
+
+    def claim_view(self, actor: Actor, claim_id: str) -> dict[str, Any]:
+        """A claim's lines and diagnoses as the worklist page shows them."""
+        self.require(actor, BILLING_ROLES | CODING_ROLES, "see claims")
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            stored = tx.read("Claim", claim_id)
+            if stored is None or stored.deleted:
+                raise NotFoundError(f"Claim/{claim_id} is not known")
+            claim = self._scrub_claim(tx, stored.resource()).claim
+        lines = [
+            {
+                "date": (line.service_date or claim.statement_from or "").__str__(),
+                "code": line.procedure_code or f"rev {line.revenue_code}",
+                "modifiers": " ".join(line.modifiers),
+                "units": f"{line.units.normalize():f}",
+                "pointers": ", ".join(str(p) for p in line.diagnosis_pointers),
+                "charge": f"${line.charge:,.2f}",
+            }
+            for line in claim.lines
+        ]
+        return {"lines": lines, "diagnoses": list(claim.diagnoses)}
+
+    def batches(self, actor: Actor, limit: int = 50) -> list[claim_batches.Batch]:
+        """Released 837 files, newest first."""
+        self.require(actor, BILLING_ROLES, "see claim batches")
+        return claim_batches.batches(self.engine, limit)
+
+    def batch_x12(self, actor: Actor, batch_id: str) -> str:
+        """One released 837 file, as sent."""
+        self.require(actor, BILLING_ROLES, "see claim batches")
+        return claim_batches.batch_x12(self.engine, batch_id)
+
+    # -- remittance ---------------------------------------------------------------------------
+
+    def post_remittance(self, actor: Actor, text: str, source: str) -> PostingReport:
+        """Post an 835: payments, adjustments and denials, all or nothing, audited."""
+        self.require(actor, BILLING_ROLES, "post remittances")
+        ctx = self.for_actor(actor)
+
+        def claim_lines(controls: Sequence[str]) -> Mapping[str, Sequence[ServiceLine]]:
+            """The billed lines of the claims the file answers, read through the guard."""
+            ids = self.worklist.claim_ids_of(controls)
+            lines: dict[str, Sequence[ServiceLine]] = {}
+            with ctx.repository.reading() as tx:
+                tx.prefetch([("Claim", claim_id) for claim_id in ids.values()])
+                for control, claim_id in ids.items():
+                    stored = tx.read("Claim", claim_id)
+                    if stored is not None and not stored.deleted:
+                        lines[control] = service_lines(stored.resource())[0]
+            return lines
+
+        def audited(connection: Any) -> Callable[[Sequence[str]], None]:
+            return lambda ids: self.audit(
+                actor, "835 remittance posted", ids, description=source, connection=connection
+            )
+
+        return self.poster.post(text, source, claim_lines=claim_lines, audit=audited)
+
+    def remittances(self, actor: Actor, limit: int = 20) -> list[Any]:
+        """The latest posted remittances."""
+        self.require(actor, BILLING_ROLES, "see remittances")
+        return self.poster.recent(limit)
+
+    def denial_items(
+        self, actor: Actor, state: str | None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Denial], int]:
+        """A page of the denial work queue."""
+        self.require(actor, BILLING_ROLES, "see the denial queue")
+        return self.denials.items(state, limit, offset)
+
+    def work_denial(self, actor: Actor, denial_id: str, state: str, note: str) -> Denial:
+        """Move a denial on (appealed, corrected, written off, resolved), with a note."""
+        self.require(actor, BILLING_ROLES, "work denials")
+        if not note.strip():
+            raise InvalidError("Say what was done in a note", ("note",))
+        before = self.denials.get(denial_id)
+        after = self.denials.update(denial_id, state, note.strip(), actor.name)
+        patients = [before.patient_id] if before.patient_id else []
+        self.audit(actor, f"denial {before.state} -> {after.state}", patients)
+        return after
+
+    @staticmethod
+    def explain_adjustment(group: str, reason: str) -> str:
+        """What an adjustment means, in the words a statement uses (amount left out)."""
+        sentence = explain(Adjustment(group, reason, Decimal("0.00")))
+        return sentence.replace("$0.00 ", "").replace(" $0.00", "")
+
+    # -- coding help --------------------------------------------------------------------------
+
+    def suggest_codes(
+        self, actor: Actor, text: str, on: str | None = None, count: int = 5
+    ) -> list[dict[str, Any]]:
+        """ICD-10-CM codes the text supports, with the words that support each."""
+        self.require(actor, CODING_ROLES | BILLING_ROLES, "ask for code suggestions")
+        day = parse_day(on, "date") if on else self.today()
+        version = self.registry.version_on(ICD10CM, day)
+        if version is None:
+            raise InvalidError(f"No ICD-10-CM version is loaded for {day.isoformat()}")
+        found = suggest.suggest(text, self.registry.index(version), limit=count)
+        return [asdict(s) for s in found]
+
+    def group_drg(self, actor: Actor, body: Any) -> dict[str, Any]:
+        """MS-DRG and MCE edits for an inpatient stay given as JSON."""
+        self.require(actor, CODING_ROLES | BILLING_ROLES, "group inpatient stays")
+        return asdict(drg.group(drg_stay(body)))
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def statement(self, actor: Actor, patient_id: str, form: str = "html") -> Any:
+        """The patient's statement as ``html`` (str), ``pdf`` (bytes) or ``json`` (dict)."""
+        activity = self.account(actor, patient_id)
+        if form == "pdf":
+            return statement_pdf(activity, self.config.office)
+        if form == "json":
+            return _jsonable(asdict(activity)) | {"balance": str(activity.balance)}
+        return statement_html(activity, self.config.office, css_href=self.config.statement_css)
+
+    def account(self, actor: Actor, patient_id: str) -> AccountActivity:
+        """What a statement for ``patient_id`` says, read as ``actor`` (patients: their own)."""
+        if not (actor.kind == "user" and actor.role == "patient"):
+            self.require(actor, STATEMENT_ROLES, "see patient statements")
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            stored = tx.read("Patient", patient_id)
+            if stored is None or stored.deleted:
+                raise NotFoundError(f"Patient/{patient_id} is not known")
+            patient = stored.resource()
+            rows = self.worklist.for_patient(patient_id)
+            claims = []
+            for row in rows:
+                found = tx.read("Claim", row.claim_id)
+                if found is not None and not found.deleted:
+                    claims.append(found.resource())
+        postings = remit_activity.postings_for_claims(self.engine, [r.claim_id for r in rows])
+        return remit_activity.account_activity(patient, claims, postings, self.today())
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates and Decimals as strings (a statement's JSON form)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | Decimal):
+        return str(value)
+    return value
