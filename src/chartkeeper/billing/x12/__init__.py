@@ -9,6 +9,7 @@ Public API:
   `Payer`, `Contact`, `Address`.
 - `envelope`: `Envelope`, `ControlNumbers` (Protocol), `SequentialControlNumbers`.
 - `write837.write_837`, `parse837.parse_837`, `parse835.parse_835` (`Remittance` & co.),
+  `write835.write_835` (tests, the demo's simulated payer, benchmarks),
   `npi.is_valid_npi`, `scrub.scrub` / `scrub.structure_findings`.
 
 Pure library: no storage, no HTTP; imports nothing from chartkeeper but `chartkeeper.core`.
