@@ -24,6 +24,12 @@ CLAIM_NUMBER = "https://chartkeeper.dev/fhir/sid/claim-number"
 PAYER_ID = "https://chartkeeper.dev/fhir/sid/payer-id"
 #: modifiers on a ChargeItem (R4 ChargeItem has no modifier element): extension url
 MODIFIER_EXTENSION = "https://chartkeeper.dev/fhir/StructureDefinition/chargeitem-modifier"
+#: the NUBC revenue code of an institutional line (R4 ChargeItem has no element for it)
+REVENUE_EXTENSION = "https://chartkeeper.dev/fhir/StructureDefinition/chargeitem-revenue-code"
+#: the CDM charge code, as a second coding of ChargeItem.code
+CDM_SYSTEM = "https://chartkeeper.dev/fhir/CodeSystem/cdm"
+#: ChargeItem.identifier: "<source reference>#<charge code>", what makes capture idempotent
+CHARGE_SOURCE = "https://chartkeeper.dev/fhir/sid/charge-source"
 
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 DIAGNOSIS_TYPE = "http://terminology.hl7.org/CodeSystem/ex-diagnosistype"
@@ -38,4 +44,6 @@ POINT_OF_ORIGIN = "https://www.nubc.org/CodeSystem/PointOfOrigin"
 DISCHARGE_STATUS = "https://www.nubc.org/CodeSystem/PatDischargeStatus"
 SUPPORTING_INFO = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType"
 CARE_TEAM_ROLE = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"
+#: secondary diagnoses (ex-diagnosistype has "principal" but no "secondary")
+C4BB_DIAGNOSIS_TYPE = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"
 SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"

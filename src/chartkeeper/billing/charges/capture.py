@@ -30,17 +30,12 @@ from chartkeeper.billing.charges.reading import (
     search_all,
     service_day,
 )
+from chartkeeper.billing.systems import CDM_SYSTEM, CHARGE_SOURCE, REVENUE_EXTENSION
 from chartkeeper.core.errors import InvalidError
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.interactions.create import create_in
 from chartkeeper.fhir.repository import ResourceTransaction
 
-#: the CDM charge code, as a second coding of ChargeItem.code
-CDM_SYSTEM = "https://chartkeeper.dev/fhir/CodeSystem/cdm"
-#: the NUBC revenue code of an institutional line (R4 ChargeItem has no element for it)
-REVENUE_EXTENSION = "https://chartkeeper.dev/fhir/StructureDefinition/chargeitem-revenue-code"
-#: ChargeItem.identifier: "<source reference>#<charge code>", what makes capture idempotent
-CHARGE_SOURCE = "https://chartkeeper.dev/fhir/sid/charge-source"
 #: Encounter statuses of visits that did not take place: nothing to charge
 NOT_HELD = {"planned", "arrived", "triaged", "cancelled", "entered-in-error"}
 

@@ -13,12 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from chartkeeper.billing import systems
-from chartkeeper.billing.charges.capture import CDM_SYSTEM, REVENUE_EXTENSION
 from chartkeeper.billing.charges.reading import Resource, code_in, codings, day_of
+from chartkeeper.billing.systems import C4BB_DIAGNOSIS_TYPE, CDM_SYSTEM, REVENUE_EXTENSION
 from chartkeeper.core.errors import InvalidError
 
 #: CARIN BB diagnosis types that ex-diagnosistype lacks ("secondary")
-C4BB_DIAGNOSIS_TYPE = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"
 PROFESSIONAL, INSTITUTIONAL = "professional", "institutional"
 #: Encounter class → (claim type, place of service)
 CLASS_BILLING = {
