@@ -13,11 +13,12 @@ from starlette.routing import BaseRoute, Route
 
 from chartkeeper.core.errors import ForbiddenError
 from chartkeeper.fhir.dates import from_micros
+from chartkeeper.privacy.actor import Actor
 from chartkeeper.privacy.audit.query import AuditEntry
 from chartkeeper.web.audit_api import access_log_page
 from chartkeeper.web.auth import actor_of, current_session
 from chartkeeper.web.sessions import csrf_token
-from chartkeeper.web.workbench import render
+from chartkeeper.web.workbench import CSP, render
 
 PAGE_SIZE = 50
 SYSTEM_NAME = "chartkeeper system"
@@ -166,6 +167,35 @@ async def access_log(request: Request) -> Response:
     )
 
 
+def _own_patient(request: Request) -> tuple[Actor, str]:
+    actor = actor_of(request)
+    if actor.role != "patient" or not actor.patient_id:
+        raise ForbiddenError("This page is for patients: it shows their own statement")
+    return actor, actor.patient_id
+
+
+async def statement(request: Request) -> Response:
+    """``GET /portal/statement``: the signed-in patient's statement, in plain words."""
+    actor, patient_id = _own_patient(request)
+    billing = request.app.state.services.billing
+    html = await run_in_threadpool(billing.statement, actor, patient_id, "html")
+    headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+
+
+async def statement_pdf(request: Request) -> Response:
+    """``GET /portal/statement.pdf``: the same statement as a PDF to print or keep."""
+    actor, patient_id = _own_patient(request)
+    billing = request.app.state.services.billing
+    pdf = await run_in_threadpool(billing.statement, actor, patient_id, "pdf")
+    headers = {"Content-Disposition": 'inline; filename="statement.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
 def routes() -> list[BaseRoute]:
     """The portal pages."""
-    return [Route("/portal/access-log", access_log, methods=["GET"])]
+    return [
+        Route("/portal/access-log", access_log, methods=["GET"]),
+        Route("/portal/statement", statement, methods=["GET"]),
+        Route("/portal/statement.pdf", statement_pdf, methods=["GET"]),
+    ]
