@@ -1,8 +1,9 @@
-"""Run the foundation benchmarks and write bench/RESULTS.md: `python bench/run.py [--quick]`."""
+"""Run the benchmarks and write bench/RESULTS.md: `python bench/run.py [--quick] [--only A,B]`."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -12,13 +13,18 @@ from pathlib import Path
 import access
 import audit_overhead
 import audit_verify
+import code_search
+import coding_speed
 import ingest
 import memory
 import mpi_quality
 import mpi_scale
 import read_throughput
+import remit_speed
 import report
+import scrub_speed
 import search_latency
+import x12_speed
 from common import Section, git_commit, load_average, machine_facts, synthea_dir
 from servers import bare_server, chartkeeper_server, unaudited_server
 from synthea import manifest, parts, read_bundles
@@ -32,9 +38,28 @@ NAMES = (
     "audit-verify",
     "mpi-quality",
     "mpi-scale",
+    "scrub",
+    "remit",
+    "x12",
+    "code-search",
+    "coding",
 )
+#: The billing and coding benchmarks (issue 5): each builds what it needs in process.
+BILLING = ("scrub", "remit", "x12", "code-search", "coding")
 #: Benchmarks that build their own small store and need no Synthea data.
-SELF_CONTAINED = frozenset({"audit-overhead", "audit-verify", "mpi-quality", "mpi-scale"})
+SELF_CONTAINED = frozenset({"audit-overhead", "audit-verify", "mpi-quality", "mpi-scale", *BILLING})
+
+
+def _names(value: str) -> list[str]:
+    """``--only`` takes one name or several separated by commas."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown benchmark {', '.join(unknown) or repr(value)} "
+            f"(choose from {', '.join(NAMES)})"
+        )
+    return names
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -42,17 +67,26 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="part 1 of the data only, fewer audit rounds and entries (~3 min)",
+        help="part 1 of the data only, fewer audit rounds and entries, fewer claims (~3 min)",
     )
     parser.add_argument(
         "--only",
-        action="append",
-        choices=NAMES,
-        metavar="NAME",
-        help=f"run only this benchmark (repeatable): {', '.join(NAMES)}",
+        action="extend",
+        type=_names,
+        metavar="NAME[,NAME]",
+        help=f"run only these benchmarks (repeatable; the file keeps the others' last results): "
+        f"{', '.join(NAMES)}",
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
+    )
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a note about this run (e.g. other load on the machine), added to every section "
+        "it measures (repeatable)",
     )
     return parser.parse_args(argv)
 
@@ -131,6 +165,30 @@ def _audit_benchmarks(selected: set[str], quick: bool) -> list[Section]:
     return sections
 
 
+def _billing_benchmarks(selected: set[str], quick: bool) -> list[Section]:
+    """Scrubbing, 835 posting, 837 generation, code search and coding aids (issue 5)."""
+    sections: list[Section] = []
+    size = "quick" if quick else "full"
+    if "scrub" in selected:
+        print(f"scrub: code registry and synthetic claims ({size}) ...", flush=True)
+        sections.append(scrub_speed.run(quick))
+    if "remit" in selected:
+        url = os.environ.get(remit_speed.PG_URL_ENV)
+        where = "SQLite and PostgreSQL" if url else "SQLite"
+        print(f"remit: posting a simulated payer's 835 on {where} ({size}) ...", flush=True)
+        sections.append(remit_speed.run(quick, url))
+    if "x12" in selected:
+        print(f"x12: 837P generation against pyx12 validation ({size}) ...", flush=True)
+        sections.append(x12_speed.run(quick))
+    if "code-search" in selected:
+        print(f"code-search: ICD-10-CM autocomplete latency ({size}) ...", flush=True)
+        sections.append(code_search.run(quick))
+    if "coding" in selected:
+        print(f"coding: code suggestions and MS-DRG grouping ({size}) ...", flush=True)
+        sections.append(coding_speed.run(quick))
+    return sections
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load the store once, run the selected benchmarks on it, write the report."""
     args = _arguments(argv)
@@ -144,13 +202,26 @@ def main(argv: list[str] | None = None) -> int:
     if selected - SELF_CONTAINED:
         sections += _synthea_benchmarks(selected - SELF_CONTAINED, args.quick)
     sections += _audit_benchmarks(selected & SELF_CONTAINED, args.quick)
+    sections += _billing_benchmarks(selected & set(BILLING), args.quick)
     facts.append(("Load average at end (1/5/15 min)", load_average()))
     order = {name: n for n, name in enumerate(NAMES)}
     sections.sort(key=lambda s: order[s.name])
+    for section in sections:
+        section.notes += [
+            f"Run note: {note.strip()}" + ("" if note.strip().endswith((".", "!", "?")) else ".")
+            for note in args.note
+        ]
     command = "python bench/run.py" + (" --quick" if args.quick else "")
-    command += "".join(f" --only {name}" for name in args.only or [])
-    text = report.render(sections, facts, command, commit, time.perf_counter() - started)
+    if args.only:
+        command += f" --only {','.join(dict.fromkeys(args.only))}"
+    measured = {section.name for section in sections}
+    kept = [k for k in report.previous() if k.name in order and k.name not in measured]
+    text = report.render(
+        sections, facts, command, commit, time.perf_counter() - started, kept, NAMES
+    )
     path = report.write(text)
+    if kept:
+        print(f"kept the last results of: {', '.join(k.name for k in kept)}")
     failed = [f"{s.name}: {r.metric}" for s in sections for r in s.rows if r.passed is False]
     for section in sections:
         for row in section.rows:
