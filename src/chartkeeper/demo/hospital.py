@@ -186,12 +186,13 @@ def _npi(rng: random.Random) -> str:
 
 
 def _address(line: str) -> Resource:
+    """ZIP+4: a billing provider's address on a claim needs all nine digits (837 loop 2010AA)."""
     return {
         "use": "work",
         "line": [line],
         "city": TOWN,
         "state": STATE,
-        "postalCode": POSTAL_CODES[0],
+        "postalCode": f"{POSTAL_CODES[0]}-0100",
         "country": "US",
     }
 

@@ -209,7 +209,9 @@ STREETS = (
 )
 TOWN = "Riverbend"
 DISTRICT = "Demo County"
-STATE = "ZZ"  # not a real state: the town is fictional
+#: A real state code (claims are checked against the USPS list; an 837 with "ZZ" is refused),
+#: for a fictional town with ZIP codes no place has (00001-00004 are not in use).
+STATE = "OH"
 POSTAL_CODES = ("00001", "00002", "00003", "00004")
 
 # (BCP-47 code, display, weight)

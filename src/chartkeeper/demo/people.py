@@ -34,7 +34,7 @@ from .names import (
 
 # Synthetic data only: SSNs are in the 999-xx-xxxx range (never issued), driver's licences
 # follow Synthea's fake S99xxxxxx pattern, phone numbers use 555-01xx (reserved for fiction),
-# addresses are in the made-up town of Riverbend, state "ZZ".
+# addresses are in the made-up town of Riverbend, Ohio, with ZIP codes no place uses.
 
 AGE_BANDS: tuple[tuple[int, int, int], ...] = (
     (0, 17, 20),

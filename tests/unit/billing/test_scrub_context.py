@@ -176,7 +176,8 @@ def test_the_shortcuts_agree_with_the_coding_checks_on_real_code_sets(
         sex = {"male": "M", "female": "F", None: "U"}[facts.sex]
         born = date(CMS_DAY.year - facts.age - 1, 12, 31) if facts.age is not None else None
         person = replace(person, gender=sex, birth_date=born)
-        scrub = claim(
+        # institutional: every MCE edit applies (unacceptable-principal is inpatient only)
+        scrub = institutional(
             line(service_date=CMS_DAY),
             diagnoses=tuple(diagnoses),
             subscriber=replace(claim().claim.subscriber, person=person),

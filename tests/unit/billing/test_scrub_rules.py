@@ -31,6 +31,7 @@ from chartkeeper.billing.x12.claim_model import Person, Provider
 from chartkeeper.store.engine import make_engine
 from chartkeeper.store.migrate import upgrade
 from tests.unit.billing.data.scrub.builders import (
+    ADDRESS,
     BILLING,
     DOS,
     PERSON,
@@ -368,3 +369,31 @@ def test_a_professional_line_needs_a_procedure_code(context: ScrubContext) -> No
         ("required-fields", "error", "line[0].procedure_code")
     ]
     assert where(required_fields, institutional(line("")), context) == []
+
+
+def test_addresses_need_a_us_state_code_and_a_zip_of_the_right_length(
+    context: ScrubContext,
+) -> None:
+    fictional = replace(PERSON, address=replace(ADDRESS, state="ZZ"))
+    no_state = claim(subscriber=replace(claim().claim.subscriber, person=fictional))
+    [state] = issues(required_fields, no_state, context)
+    assert (state.location, state.message) == (
+        "subscriber.person.address",
+        "The subscriber state 'ZZ' is not a US state or territory code",
+    )
+    five_digits = replace(BILLING, address=replace(ADDRESS, postal_code="62701"))
+    [zip_code] = issues(required_fields, claim(billing=five_digits), context)
+    assert (zip_code.location, zip_code.message) == (
+        "billing_provider.address",
+        "The billing provider ZIP code '62701' is not 9 digits",
+    )
+    # a person's five-digit ZIP is fine
+    five = replace(PERSON, address=replace(ADDRESS, postal_code="62701"))
+    assert (
+        issues(
+            required_fields,
+            claim(subscriber=replace(claim().claim.subscriber, person=five)),
+            context,
+        )
+        == []
+    )

@@ -30,6 +30,74 @@ RULE = Rule(
     category="invalid",
 )
 GENDERS = frozenset({"M", "F", "U"})
+#: USPS state, district, territory and military codes (TR3 N402 uses them for US addresses).
+STATES = frozenset(
+    {
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "AS",
+        "GU",
+        "MP",
+        "PR",
+        "VI",
+        "UM",
+        "FM",
+        "MH",
+        "PW",
+        "AA",
+        "AE",
+        "AP",
+    }
+)
 valid_npi = lru_cache(maxsize=1 << 12)(is_valid_npi)
 
 
@@ -37,11 +105,24 @@ def _missing(where: str, what: str) -> Issue:
     return RULE.issue(where, f"The {what} is missing", f"Enter the {what}")
 
 
-def _address(where: str, address: Address | None, whose: str) -> Iterator[Issue]:
+def _address(
+    where: str, address: Address | None, whose: str, zip_digits: tuple[int, ...] = (5, 9)
+) -> Iterator[Issue]:
+    """Street, city, state and ZIP present; the state a USPS code; the ZIP 5 or 9 digits (the
+    billing provider's must be 9: TR3 2010AA N403)."""
     if address is None or not all(
         (address.line1, address.city, address.state, address.postal_code)
     ):
         yield _missing(f"{where}.address", f"{whose} address (street, city, state, ZIP)")
+        return
+    if address.state.strip().upper() not in STATES:
+        message = f"The {whose} state '{address.state}' is not a US state or territory code"
+        yield RULE.issue(f"{where}.address", message, "Use the two-letter USPS code, e.g. OH")
+    postal = address.postal_code.strip()
+    if not (postal.isascii() and postal.isdigit() and len(postal) in zip_digits):
+        wanted = " or ".join(f"{n}" for n in zip_digits)
+        message = f"The {whose} ZIP code '{postal}' is not {wanted} digits"
+        yield RULE.issue(f"{where}.address", message, "Enter the ZIP code (ZIP+4 for a provider)")
 
 
 def _person(where: str, person: Person, whose: str, is_patient: bool = True) -> Iterator[Issue]:
@@ -86,7 +167,7 @@ def _parties(scrub: ScrubClaim) -> Iterator[Issue]:
     tin = billing.tin.replace("-", "")
     if len(tin) != 9 or not tin.isdigit():
         yield _missing("billing_provider.tin", "billing provider tax id (9-digit EIN or SSN)")
-    yield from _address("billing_provider", billing.address, "billing provider")
+    yield from _address("billing_provider", billing.address, "billing provider", (9,))
     yield from _npi("rendering", claim.rendering, "rendering provider")
     yield from _npi("referring", claim.referring, "referring provider")
     yield from _npi("attending", claim.attending, "attending provider")
