@@ -9,6 +9,7 @@ cannot be read (nothing is posted then).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,11 +19,24 @@ from chartkeeper.app import Services
 from chartkeeper.cli.services_context import open_services
 from chartkeeper.privacy.actor import SYSTEM, Actor
 
+#: ``remit post`` on a file that is not an 835 (as ``InvalidError``; see ``core.errors``).
+EXIT_DATA_ERROR = 65
 AS_OPTION = click.option("--as", "as_user", metavar="USER", help="Act as this user.")
 
 
 def _actor(services: Services, name: str | None) -> Actor:
     return SYSTEM if name is None else services.security.identity.user_actor(name)
+
+
+def _check_writable(out: str) -> None:
+    """Refuse an output file that cannot be written, before anything is done."""
+    if out == "-":
+        return
+    folder = Path(out).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise click.FileError(out, hint=f"{folder} is not a folder this user can write to")
+    if Path(out).is_dir():
+        raise click.FileError(out, hint="it is a folder")
 
 
 def _write(out: str, data: str | bytes) -> None:
@@ -33,7 +47,10 @@ def _write(out: str, data: str | bytes) -> None:
         else:
             click.echo(data, nl=False)
         return
-    Path(out).write_bytes(data if isinstance(data, bytes) else data.encode())
+    try:
+        Path(out).write_bytes(data if isinstance(data, bytes) else data.encode())
+    except OSError as failed:
+        raise click.FileError(out, hint=failed.strerror or str(failed)) from None
 
 
 @click.group(name="claims")
@@ -71,6 +88,9 @@ def scrub(ctx: click.Context, claims: tuple[str, ...], held: bool, as_user: str 
         if held:
             rows, _ = billing.worklist_items(actor, "held", 10_000)
             ids += [row.claim_id for row in rows]
+            if not ids:
+                click.echo("No claims are held.")
+                return
         if not ids:
             raise click.UsageError("Name at least one claim, or use --held")
         any_held = False
@@ -116,6 +136,7 @@ def export(
     ctx: click.Context, form: str, claims: tuple[str, ...], out: str, as_user: str | None
 ) -> None:
     """Release clean claims as one 837 file written to OUT (``-`` for standard output)."""
+    _check_writable(out)
     with open_services(ctx) as services:
         actor, billing = _actor(services, as_user), services.billing
         batch = billing.release(actor, [c.removeprefix("Claim/") for c in claims] or None)
@@ -138,11 +159,28 @@ def remit_group() -> None:
 @click.pass_context
 def post(ctx: click.Context, file: Path, as_user: str | None) -> None:
     """Post an 835 file; posting the same file again changes nothing."""
-    text = file.read_text(encoding="utf-8", errors="strict")
+    text = _x12_text(file)
     with open_services(ctx) as services:
         report = services.billing.post_remittance(_actor(services, as_user), text, file.name)
         for label, value in report.summary_lines():
             click.echo(f"{label}: {value}")
+        if report.remittances_skipped and not report.remittances_posted:
+            click.echo("Every remittance in the file was already posted: nothing changed.")
+
+
+def _x12_text(file: Path) -> str:
+    """The file's text, or exit 65: an X12 file is text and never holds a NUL (which no
+    separator or element may be, and which PostgreSQL cannot store)."""
+    try:
+        text = file.read_text(encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as bad:
+        click.echo(f"error: {file.name} is not an X12 text file (byte {bad.start})", err=True)
+        sys.exit(EXIT_DATA_ERROR)
+    if "\x00" in text:
+        where = text.index("\x00")
+        click.echo(f"error: {file.name} holds a NUL character at offset {where}", err=True)
+        sys.exit(EXIT_DATA_ERROR)
+    return text
 
 
 @click.command(name="statement")
@@ -153,6 +191,7 @@ def post(ctx: click.Context, file: Path, as_user: str | None) -> None:
 @click.pass_context
 def statement(ctx: click.Context, patient: str, form: str, out: str, as_user: str | None) -> None:
     """A patient's statement (what was billed, paid, and what they owe) as PDF or HTML."""
+    _check_writable(out)
     with open_services(ctx) as services:
         rendered = services.billing.statement(
             _actor(services, as_user), patient.removeprefix("Patient/"), form

@@ -37,8 +37,9 @@ from chartkeeper.privacy.actor import SYSTEM
 #: How far back the demo bills finished encounters, and at most how many.
 BILLING_WINDOW_DAYS = 120
 MAX_ENCOUNTERS = 150
-#: The simulated payer's answers, in turn, for released claims.
-PAYER_OUTCOMES = ("paid", "paid", "partial", "paid", "denied", "paid")
+#: The simulated payer's answers, in turn, for released claims: the second is denied, so even a
+#: small demo has a denial to work.
+PAYER_OUTCOMES = ("paid", "denied", "paid", "partial", "paid", "paid")
 
 Echo = Callable[[str], None]
 
@@ -81,7 +82,7 @@ def _encounters(services: Services, since: date) -> list[dict[str, Any]]:
     return [stored.resource() for stored in run_search(services.fhir, request).matches]
 
 
-def _oldest_encounter(services: Services, before: date) -> dict[str, Any] | None:
+def _late_encounter(services: Services, before: date) -> dict[str, Any] | None:
     request = parse_search(
         "Encounter",
         [("status", "finished"), ("date", f"lt{before.isoformat()}"), ("_sort", "-date")],
@@ -100,32 +101,35 @@ def _build(services: Services, encounter_id: str, result: DemoBilling) -> str | 
         return None
 
 
-def _break(services: Services, claim_ids: list[str], result: DemoBilling) -> None:
-    """Make a few claims wrong the way real ones go wrong (the scrubber must stop each)."""
+def _break(services: Services, claim_ids: list[str], result: DemoBilling) -> list[str]:
+    """Make a few claims wrong the way real ones go wrong (the scrubber must stop each): every
+    other claim from the second, so at least half stay clean; the twin's id is returned."""
     ctx = services.fhir
-    mistakes: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
-        ("header diagnosis code (E11, not billable)", _header_code),
-        ("diagnosis code that does not exist (Z99.999)", _unknown_code),
-        ("diagnosis pointer to nothing", _bad_pointer),
-        ("zero charge on a line", _zero_charge),
-    ]
-    for claim_id, (label, mistake) in zip(claim_ids[1::7], mistakes, strict=False):
-        claim = copy.deepcopy(_read(services, "Claim", claim_id))
-        mistake(claim)
-        update.update(ctx, "Claim", claim_id, claim)
-        result.broken.append(f"Claim/{claim_id}: {label}")
-    if claim_ids:
-        twin = copy.deepcopy(_read(services, "Claim", claim_ids[0]))
-        twin_id = new_id()
-        twin["identifier"] = [
-            {"system": systems.CLAIM_NUMBER, "value": control_number_for(twin_id)}
-        ]
-        twin.pop("meta", None)
-        with ctx.repository.transaction() as tx:
-            stored, _ = create.create_in(ctx, tx, "Claim", twin, assigned_id=twin_id)
-        new = stored.id
-        claim_ids.append(new)
-        result.broken.append(f"Claim/{new}: the same bill as Claim/{claim_ids[0]} again")
+    candidates = iter(claim_ids[1::2])
+    for label, mistake, professional_only in MISTAKES:
+        for claim_id in candidates:
+            claim = copy.deepcopy(_read(services, "Claim", claim_id))
+            if professional_only and not _is_professional(claim):
+                continue  # an 837I has no diagnosis pointers to get wrong
+            mistake(claim)
+            update.update(ctx, "Claim", claim_id, claim)
+            result.broken.append(f"Claim/{claim_id}: {label}")
+            break
+    if not claim_ids:
+        return []
+    twin = copy.deepcopy(_read(services, "Claim", claim_ids[0]))
+    twin_id = new_id()
+    twin["identifier"] = [{"system": systems.CLAIM_NUMBER, "value": control_number_for(twin_id)}]
+    twin.pop("meta", None)
+    with ctx.repository.transaction() as tx:
+        stored, _ = create.create_in(ctx, tx, "Claim", twin, assigned_id=twin_id)
+    result.broken.append(f"Claim/{stored.id}: the same bill as Claim/{claim_ids[0]} again")
+    return [stored.id]
+
+
+def _is_professional(claim: dict[str, Any]) -> bool:
+    codes = {c.get("code") for c in claim.get("type", {}).get("coding", [])}
+    return "institutional" not in codes
 
 
 def _read(services: Services, resource_type: str, resource_id: str) -> dict[str, Any]:
@@ -155,6 +159,15 @@ def _zero_charge(claim: dict[str, Any]) -> None:
         "value": sum(float(i.get("net", {}).get("value", 0)) for i in claim["item"]),
         "currency": "USD",
     }
+
+
+#: The deliberate mistakes: what the worklist says, how to make it, professional claims only.
+MISTAKES: tuple[tuple[str, Callable[[dict[str, Any]], None], bool], ...] = (
+    ("header diagnosis code (E11, not billable)", _header_code, False),
+    ("diagnosis code that does not exist (Z99.999)", _unknown_code, False),
+    ("diagnosis pointer to nothing", _bad_pointer, True),
+    ("zero charge on a line", _zero_charge, False),
+)
 
 
 def _pay(services: Services, batch_id: str, today: date, result: DemoBilling) -> None:
@@ -190,19 +203,20 @@ def bill_demo(services: Services, echo: Echo) -> DemoBilling:
     billing = services.billing
     today = billing.today()
     encounters = _encounters(services, today - timedelta(days=BILLING_WINDOW_DAYS))
-    late = _oldest_encounter(services, today - timedelta(days=400))
-    claim_ids = []
-    for encounter in [*encounters, *([late] if late else [])]:
-        claim_id = _build(services, str(encounter["id"]), result)
-        if claim_id:
-            claim_ids.append(claim_id)
-    if late and claim_ids:
-        result.broken.append(f"Claim/{claim_ids[-1]}: filed long after the date of service")
-    _break(services, claim_ids, result)
+    recent = [c for e in encounters if (c := _build(services, str(e["id"]), result))]
+    late = _late_encounter(services, today - timedelta(days=400))
+    late_claim = _build(services, str(late["id"]), result) if late else None
+    claim_ids = [*recent, *_break(services, recent, result)]
+    if late_claim:
+        claim_ids.append(late_claim)
+        result.broken.append(f"Claim/{late_claim}: filed long after the date of service")
     for claim_id in claim_ids:
         result.statuses[billing.scrub(SYSTEM, claim_id).status] += 1
     result.claims = len(claim_ids)
-    echo(f"Billing: {result.claims} claims, {dict(result.statuses)}")
+    if result.broken:
+        echo("Claims made wrong on purpose, for the scrubber to hold:")
+        for line in result.broken:
+            echo(f"  {line}")
     if result.statuses.get("clean"):
         batch = billing.release(SYSTEM)
         result.released = batch.claim_count
