@@ -175,8 +175,11 @@ def _pay(services: Services, batch_id: str, today: date, result: DemoBilling) ->
     billing = services.billing
     rows, _ = billing.worklist.items("released", 10_000, 0, batch_id=batch_id)
     by_payer: dict[str, list[Any]] = defaultdict(list)
+    names: dict[str, str] = {}  # payer id → name, and the hospital's name: from the claims
     for number, row in enumerate(rows):
         claim = _read(services, "Claim", row.claim_id)
+        names[row.payer_id] = str((claim.get("insurer") or {}).get("display") or row.payer_id)
+        names[row.billing_npi] = str((claim.get("provider") or {}).get("display") or "")
         lines = service_lines(claim)[0]
         outcome = PAYER_OUTCOMES[number % len(PAYER_OUTCOMES)]
         payment = simulate.adjudicate(row.control_number, lines, outcome, f"PCN{number:08d}")
@@ -186,8 +189,11 @@ def _pay(services: Services, batch_id: str, today: date, result: DemoBilling) ->
             payments,
             f"DEMO{today:%Y%m%d}{number:03d}",
             today,
-            payer=(f"DEMO PAYER {payer_id}", payer_id),
-            payee=("RIVERSIDE GENERAL HOSPITAL", rows[0].billing_npi),
+            payer=(names[payer_id].upper(), payer_id),
+            payee=(
+                str((claim.get("provider") or {}).get("display", "")).upper(),
+                rows[0].billing_npi,
+            ),
         )
         envelope = Envelope(payer_id, services.settings.billing_submitter_id, billing.clock.now())
         text = write_835([remittance], SequentialControlNumbers(), envelope)

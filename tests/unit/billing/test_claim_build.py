@@ -80,10 +80,11 @@ def test_an_ed_visit_becomes_a_professional_claim(
         "patient": ref("Patient", hospital.patient),
         "billablePeriod": {"start": "2026-02-10", "end": "2026-02-10"},
         "created": "2026-03-02",
-        "provider": ref("Organization", hospital.hospital),
+        "provider": ref("Organization", hospital.hospital) | {"display": "Riverside Test Hospital"},
         "priority": _concept(systems.PROCESS_PRIORITY, "normal"),
         "insurance": [{"sequence": 1, "focal": True, "coverage": ref("Coverage", coverage)}],
-        "insurer": ref("Organization", hospital.payer),
+        "insurer": ref("Organization", hospital.payer)
+        | {"display": "Acme Health Plan (synthetic)"},
         "careTeam": [
             {
                 "sequence": 1,
@@ -108,7 +109,8 @@ def test_an_ed_visit_becomes_a_professional_claim(
                 "sequence": 1,
                 **common,
                 "diagnosisSequence": [1, 2, 3, 4],  # at most 4 pointers on an 837P line
-                "productOrService": _concept(systems.HCPCS, "G0382"),
+                "productOrService": _concept(systems.HCPCS, "G0382")
+                | {"text": "Emergency department visit level 3"},
                 "unitPrice": _usd(650.0),
                 "net": _usd(650.0),
             },
@@ -116,7 +118,8 @@ def test_an_ed_visit_becomes_a_professional_claim(
                 "sequence": 2,
                 **common,
                 "diagnosisSequence": [1, 2],  # the principal and the ECG's own reason
-                "productOrService": _concept(systems.HCPCS, "G0404"),
+                "productOrService": _concept(systems.HCPCS, "G0404")
+                | {"text": "Electrocardiogram, 12 leads, tracing only"},
                 "unitPrice": _usd(95.0),
                 "net": _usd(95.0),
             },

@@ -104,7 +104,7 @@ def _header(
         "patient": dict(encounter["subject"]),
         "billablePeriod": _billable_period(encounter, service_day(encounter)),
         "created": today.isoformat(),
-        "provider": {"reference": f"Organization/{_billing_organization(tx, encounter)}"},
+        "provider": _named(tx, _billing_organization(tx, encounter)),
         "priority": parts.concept(systems.PROCESS_PRIORITY, "normal"),
         "insurance": [
             {"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/{coverage['id']}"}}
@@ -112,8 +112,15 @@ def _header(
     }
     insurer = reference_id(next(iter(coverage.get("payor") or []), None), "Organization")
     if insurer:
-        claim["insurer"] = {"reference": f"Organization/{insurer}"}
+        claim["insurer"] = _named(tx, insurer)
     return claim
+
+
+def _named(tx: ResourceTransaction, organization_id: str) -> Resource:
+    """A reference to an Organization with its name as the display (statements show it)."""
+    name = read(tx, "Organization", organization_id).get("name")
+    reference: Resource = {"reference": f"Organization/{organization_id}"}
+    return reference | {"display": str(name)} if name else reference
 
 
 def _add_body(

@@ -222,7 +222,10 @@ def _pointers(item: Resource, found: Diagnoses) -> list[int]:
 def _product(item: Resource, kind: str) -> Resource:
     hcpcs = code_in(item.get("code"), systems.HCPCS)
     if hcpcs:
-        return concept(systems.HCPCS, hcpcs)
+        # the charge master's description, for people reading the claim (and the statement)
+        product = concept(systems.HCPCS, hcpcs)
+        text = str((item.get("code") or {}).get("text") or "")
+        return product | {"text": text} if text else product
     if kind == PROFESSIONAL:
         raise InvalidError(
             f"ChargeItem/{item.get('id')} has no HCPCS code: a professional claim line needs one"
