@@ -47,6 +47,7 @@ from chartkeeper.billing.statements import (
 from chartkeeper.billing.x12.claim_model import Contact, ServiceLine
 from chartkeeper.core.clock import Clock
 from chartkeeper.core.errors import ForbiddenError, InvalidError, NotFoundError
+from chartkeeper.core.ids import is_valid_id
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.repository import ResourceTransaction
 from chartkeeper.privacy.actor import Actor
@@ -93,6 +94,22 @@ def parse_day(value: Any, name: str) -> date:
         raise InvalidError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}", (name,)) from None
 
 
+def known_id(kind: str, value: str) -> str:
+    """``value`` when it can be an id of ours, else a 404 (an id never stored need not be
+    looked up, and PostgreSQL refuses a NUL in a query)."""
+    if not is_valid_id(value):
+        raise NotFoundError(f"{kind} {value[:64]!r} is not known")
+    return value
+
+
+def plain_text(value: str, name: str) -> str:
+    """``value`` when it has no control characters but line breaks and tabs, else a 400
+    (PostgreSQL refuses a NUL in text; no note or file name needs one)."""
+    if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
+        raise InvalidError(f"'{name}' may not contain control characters", (name,))
+    return value
+
+
 def drg_stay(body: Any) -> drg.InpatientStay:
     """An inpatient stay from JSON: ``dischargeDate``, ``age``, ``sex``, ``dischargeStatus``,
     ``principalDiagnosis``, ``secondaryDiagnoses`` (codes, or ``{"code", "poa"}``),
@@ -105,6 +122,8 @@ def drg_stay(body: Any) -> drg.InpatientStay:
             return value
         if isinstance(value, dict) and isinstance(value.get("code"), str):
             poa = value.get("poa")
+            if poa is not None and not isinstance(poa, str):
+                raise InvalidError(f"{where}.poa must be a POA indicator (Y, N, U, W)", (where,))
             return (value["code"], poa) if isinstance(poa, str) else value["code"]
         raise InvalidError(f"{where} must be a code or an object with 'code'", (where,))
 
@@ -315,6 +334,9 @@ class Billing:
     def release(self, actor: Actor, claim_ids: Sequence[str] | None = None) -> Any:
         """Release clean claims (all of them when ``claim_ids`` is None) as one 837 file."""
         self.require(actor, BILLING_ROLES, "release claims")
+        unknown = [c for c in claim_ids or () if not is_valid_id(c)]
+        if unknown:
+            raise InvalidError(f"Not on the claim worklist: Claim/{unknown[0][:64]!r}", ("claims",))
         ctx = self.for_actor(actor)
 
         def build(claim_id: str) -> ScrubClaim:
@@ -337,7 +359,7 @@ class Billing:
     def worklist_claim(self, actor: Actor, claim_id: str) -> Any:
         """One worklist row (404 when the claim was never scrubbed)."""
         self.require(actor, BILLING_ROLES | CODING_ROLES, "see the claim worklist")
-        row = self.worklist.get(claim_id)
+        row = self.worklist.get(known_id("Claim", claim_id))
         if row is None:
             raise NotFoundError(f"Claim/{claim_id} is not on the worklist (scrub it first)")
         return row
@@ -372,13 +394,14 @@ class Billing:
     def batch_x12(self, actor: Actor, batch_id: str) -> str:
         """One released 837 file, as sent."""
         self.require(actor, BILLING_ROLES, "see claim batches")
-        return claim_batches.batch_x12(self.engine, batch_id)
+        return claim_batches.batch_x12(self.engine, known_id("Batch", batch_id))
 
     # -- remittance ---------------------------------------------------------------------------
 
     def post_remittance(self, actor: Actor, text: str, source: str) -> PostingReport:
         """Post an 835: payments, adjustments and denials, all or nothing, audited."""
         self.require(actor, BILLING_ROLES, "post remittances")
+        plain_text(source, "source")
         ctx = self.for_actor(actor)
 
         def claim_lines(controls: Sequence[str]) -> Mapping[str, Sequence[ServiceLine]]:
@@ -415,19 +438,18 @@ class Billing:
     def work_denial(self, actor: Actor, denial_id: str, state: str, note: str) -> Denial:
         """Move a denial on (appealed, corrected, written off, resolved), with a note."""
         self.require(actor, BILLING_ROLES, "work denials")
-        if not note.strip():
+        if not plain_text(note, "note").strip():
             raise InvalidError("Say what was done in a note", ("note",))
-        before = self.denials.get(denial_id)
+        before = self.denials.get(known_id("Denial", denial_id))
         after = self.denials.update(denial_id, state, note.strip(), actor.name)
         patients = [before.patient_id] if before.patient_id else []
         self.audit(actor, f"denial {before.state} -> {after.state}", patients)
         return after
 
     @staticmethod
-    def explain_adjustment(group: str, reason: str) -> str:
-        """What an adjustment means, in the words a statement uses (amount left out)."""
-        sentence = explain(Adjustment(group, reason, Decimal("0.00")))
-        return sentence.replace("$0.00 ", "").replace(" $0.00", "")
+    def explain_adjustment(group: str, reason: str, amount_cents: int) -> str:
+        """What an adjustment means, in the words a statement uses."""
+        return explain(Adjustment(group, reason, Decimal(amount_cents) / 100))
 
     # -- coding help --------------------------------------------------------------------------
 

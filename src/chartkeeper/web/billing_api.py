@@ -145,7 +145,9 @@ async def worklist_claim(request: Request) -> Response:
 async def release(request: Request) -> Response:
     """``POST /api/billing/release`` with ``{"claims": [ids]}`` (omitted: every clean claim)."""
     actor = actor_of(request)
-    has_body = request.headers.get("content-length", "0") not in ("", "0")
+    # a chunked body has no Content-Length: ignoring it would release every clean claim
+    chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
+    has_body = chunked or request.headers.get("content-length", "0") not in ("", "0")
     body = await json_body(request, _limit(request)) if has_body else {}
     if not isinstance(body, dict):
         raise InvalidError("The body must be a JSON object", ("$",))

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from chartkeeper.billing import statements
 from chartkeeper.billing.claims.worklist import STATUSES
-from chartkeeper.billing.service import Billing
+from chartkeeper.billing.service import BILLING_ROLES, Billing
 from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, UnauthorizedError
 from chartkeeper.privacy.actor import Actor
 from chartkeeper.web.auth import actor_of
@@ -74,11 +74,14 @@ def _when(micros: int) -> str:
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    # coders see the worklist too, but only billers are offered what billers alone may do
+    sends = actor_of(request).role in BILLING_ROLES
     return render(
         template,
         status,
         **page_context(request),
         **context,
+        sends=sends,
         flash=DONE.get(request.query_params.get("done", "")),
     )
 
@@ -294,7 +297,7 @@ def _denial_data(request: Request, actor: Actor) -> dict[str, Any]:
             "group": r.group_code,
             "reason": r.reason_code,
             "remarks": " ".join(r.remarks),
-            "explanation": billing.explain_adjustment(r.group_code, r.reason_code),
+            "explanation": billing.explain_adjustment(r.group_code, r.reason_code, r.amount_cents),
             "amount": _money(r.amount_cents),
             "state": r.state,
             "note": r.note,
