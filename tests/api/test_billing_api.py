@@ -613,18 +613,15 @@ def read_claim_patient_family(h: Hospital, patient_id: str) -> str:
     return str(found.json()["name"][0]["family"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/billing.md gives the front desk statements, but the role table "
-    "(privacy/rules.py) lets front_desk read no Claim, so the guarded read refuses",
-)
-def test_the_front_desk_prints_a_statement(hospital: Hospital) -> None:
-    patient_id, owed = _owing_patient(hospital)
+def test_the_front_desk_gets_no_statement(hospital: Hospital) -> None:
+    """Statements list every service of every visit: claim detail the front desk's role does
+    not read (privacy/rules.py), so only billers and the patient themself get them."""
+    patient_id, _owed = _owing_patient(hospital)
     desk = user(hospital.services, "fran", "front_desk")
     path = f"/api/billing/statements/{patient_id}"
-    found = hospital.client.get(path, params={"format": "json"}, headers=desk)
-    assert found.status_code == 200, found.text
-    assert Decimal(found.json()["balance"]) == Decimal(owed) / 100
+    refused = hospital.client.get(path, params={"format": "json"}, headers=desk)
+    assert refused.status_code == 403
+    assert refused.json()["resourceType"] == "OperationOutcome"
 
 
 # -- 7. roles ---------------------------------------------------------------------------------

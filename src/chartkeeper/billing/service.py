@@ -58,7 +58,7 @@ CODING_ROLES = frozenset({"coder"})
 #: Who works the claim worklist, releases batches, posts remittances, works denials.
 BILLING_ROLES = frozenset({"biller"})
 #: Who may see a patient's statement besides the patient themself.
-STATEMENT_ROLES = frozenset({"biller", "front_desk"})
+STATEMENT_ROLES = frozenset({"biller"})
 
 
 @dataclass(frozen=True)

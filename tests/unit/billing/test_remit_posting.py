@@ -396,6 +396,16 @@ def test_a_claim_not_on_the_worklist_is_posted_unmatched(engine: Engine) -> None
     assert rows(engine, billing_remittances)[0]["unmatched"] == 1
 
 
+def test_a_payment_for_a_claim_never_sent_is_posted_unmatched(engine: Engine) -> None:
+    """A held or clean claim has not left: a payer cannot be answering it (a reused control
+    number, a file for another provider); the claim keeps its status."""
+    add_claim(engine, "PCN1", status="held")
+    report = post(engine, text_of(full_payment()))
+    assert (report.claims_matched, report.claims_unmatched) == (0, 1)
+    assert rows(engine, billing_claims, claim_id="claim-PCN1")[0]["status"] == "held"
+    assert rows(engine, billing_postings, patient_control="PCN1")[0]["claim_id"] is None
+
+
 def test_without_the_billed_lines_a_claim_posts_at_claim_level(engine: Engine) -> None:
     add_claim(engine, "PCN1")
     services = (svc(VISIT, "120", co("45", "30")), svc(DRUG, "0", co("50", "40")))

@@ -175,6 +175,22 @@ def test_the_duplicate_index_finds_another_claim_with_the_same_services(
     assert worklist.find(signature, "pcn3") == "pcn2"
 
 
+def test_a_sent_claim_is_no_duplicate_of_a_copy_that_never_left(
+    worklist: ClaimWorklist, engine: Engine, clock: FixedClock
+) -> None:
+    """The bill keyed in twice: the paid original stays clean, its held copy is the duplicate."""
+    original = scrubbed("PCN0001")
+    worklist.record("pcn1", original, [])
+    with engine.begin() as conn:
+        conn.execute(billing_claims.update().values(status="released"))
+    clock.advance(minutes=1)
+    worklist.record("pcn2", scrubbed("PCN0002"), [ERROR])
+    signature = claim_signature(original)
+    assert worklist.find(signature, "pcn2") == "pcn1"
+    assert worklist.find(signature, "pcn1") is None
+    assert worklist.find(signature, "PCN0001") is None
+
+
 def test_items_page_by_status_oldest_first_and_counts_cover_every_status(
     worklist: ClaimWorklist, clock: FixedClock
 ) -> None:

@@ -104,19 +104,25 @@ class ClaimWorklist:
         ``claim_id`` (the claim asking) may be its Claim id or its CLM01 control number (the
         scrubber's duplicate rule passes the latter): the row matching either is not "other".
         Held claims count: a corrected copy of a held claim is still the same bill twice,
-        until one of them is withdrawn.
+        until one of them is withdrawn. But a claim already sent is never the duplicate of one
+        that has not left: for it, only other sent claims count (so the paid original of a
+        bill keyed in twice stays clean, and its held copy is the duplicate).
         """
+        c = billing_claims.c
+        other = [
+            c.signature == signature,
+            c.claim_id != claim_id,
+            c.control_number != claim_id,
+            c.status != "reversed",
+        ]
         with self.database.read() as conn:
+            asking = conn.execute(
+                select(c.status).where((c.claim_id == claim_id) | (c.control_number == claim_id))
+            ).scalar_one_or_none()
+            if asking in SENT:
+                other.append(c.status.in_(SENT))
             found = conn.execute(
-                select(billing_claims.c.claim_id)
-                .where(
-                    billing_claims.c.signature == signature,
-                    billing_claims.c.claim_id != claim_id,
-                    billing_claims.c.control_number != claim_id,
-                    billing_claims.c.status != "reversed",
-                )
-                .order_by(billing_claims.c.updated, billing_claims.c.claim_id)
-                .limit(1)
+                select(c.claim_id).where(*other).order_by(c.updated, c.claim_id).limit(1)
             ).scalar_one_or_none()
         return None if found is None else str(found)
 

@@ -273,13 +273,18 @@ def _posted_digests(conn: Connection, digests: Sequence[str]) -> set[str]:
     }
 
 
+#: Claims a payer can answer: only those that left in a batch. A payment for a claim still
+#: held or clean (never sent) is a mismatch, posted unmatched for a person to look at.
+ANSWERABLE = ("released", "paid", "partial", "denied", "reversed")
+
+
 def _claims_by_control(conn: Connection, controls: set[str]) -> dict[str, dict[str, Any]]:
-    """billing_claims rows by control number: one query per 5,000 claims of the file."""
+    """Sent claims by control number: one query per 5,000 claims of the file."""
     c = billing_claims.c
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(controls):
         query = select(c.claim_id, c.control_number, c.patient_id).where(
-            c.control_number.in_(chunk)
+            c.control_number.in_(chunk), c.status.in_(ANSWERABLE)
         )
         for row in conn.execute(query):
             found[row.control_number] = {"claim_id": row.claim_id, "patient_id": row.patient_id}
