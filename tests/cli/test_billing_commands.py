@@ -401,7 +401,7 @@ def test_a_physician_may_not_print_statements_and_is_told_why(store: Store, tmp_
     out = tmp_path / "s.pdf"
     refused = _run(store, "statement", patient, "--out", str(out), "--as", "physician")
     assert refused.exit_code == 77
-    assert refused.output == "error: Only biller or front_desk users may see patient statements\n"
+    assert refused.output == "error: Only biller users may see patient statements\n"
     assert not out.exists()
     nobody = _run(store, "statement", patient, "--out", str(out), "--as", "nobody")
     assert nobody.exit_code == 77

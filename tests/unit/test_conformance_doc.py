@@ -38,7 +38,7 @@ def test_the_interactions_listed_are_those_declared(statement: dict[str, Any]) -
 
 
 def test_the_operations_listed_are_those_declared(statement: dict[str, Any]) -> None:
-    listed = set(re.findall(r"^- `\$([a-z-]+)`", _section("Operations"), re.MULTILINE))
+    listed = set(re.findall(r"^- `\$([a-z0-9-]+)`", _section("Operations"), re.MULTILINE))
     declared = {
         op["name"] for r in statement["rest"][0]["resource"] for op in r.get("operation", [])
     }

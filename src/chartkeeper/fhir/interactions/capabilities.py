@@ -80,6 +80,21 @@ OPERATIONS = (
         "the standing merge of that Patient exactly, from its Provenance; HIM technicians only.",
     ),
     (
+        "scrub",
+        "Claim",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Claim-scrub",
+        "GET [base]/Claim/[id]/$scrub (recorded in the claim worklist) or POST [base]/Claim/$scrub "
+        "with a Claim (not stored): the claim scrubber's findings as an OperationOutcome, each "
+        "with its rule id, the element as FHIRPath and the fix (docs/billing.md).",
+    ),
+    (
+        "x12",
+        "Claim",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Claim-x12",
+        "GET [base]/Claim/[id]/$x12: the claim as an X12 005010 837P or 837I "
+        "(application/edi-x12), refused with the reason while the scrubber holds it.",
+    ),
+    (
         "lookup",
         "CodeSystem",
         "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
