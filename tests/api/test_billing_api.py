@@ -695,6 +695,57 @@ def test_code_suggestions_carry_their_evidence(hospital: Hospital) -> None:
         assert "count" in is_outcome(bad, 400)["diagnostics"]
 
 
+def test_suggestions_for_a_stored_condition_name_the_element_of_their_evidence(
+    hospital: Hospital,
+) -> None:
+    condition = {
+        "resourceType": "Condition",
+        "subject": {"reference": f"Patient/{_any_patient(hospital)}"},
+        "code": {"text": "Acute exacerbation of COPD"},
+    }
+    created = hospital.client.post("/fhir/Condition", json=condition, headers=hospital.coder)
+    assert created.status_code == 201, created.text
+    reference = f"Condition/{created.json()['id']}"
+    response = hospital.client.post(
+        "/api/coding/suggest",
+        json={"condition": reference, "date": "2026-10-01"},
+        headers=hospital.coder,
+    )
+    assert response.status_code == 200, response.text
+    [first, *_] = response.json()["suggestions"]
+    assert first["code"] == "J44.1"
+    assert {e["field"] for e in first["evidence"]} == {"code.text"}
+    both = hospital.client.post(
+        "/api/coding/suggest", json={"condition": reference, "text": "x"}, headers=hospital.coder
+    )
+    assert "exactly one" in is_outcome(both, 400)["diagnostics"]
+    missing = hospital.client.post(
+        "/api/coding/suggest", json={"condition": "Condition/nope"}, headers=hospital.coder
+    )
+    assert missing.status_code == 404
+
+
+def test_a_posted_claim_with_an_absolute_patient_reference_is_scrubbed_not_refused(
+    hospital: Hospital,
+) -> None:
+    claim = {
+        "resourceType": "Claim",
+        "status": "active",
+        "use": "claim",
+        "patient": {"reference": "http://elsewhere.example/fhir/Patient/1"},
+        "item": [{"sequence": 1, "productOrService": {"text": "visit"}}],
+    }
+    response = hospital.client.post("/fhir/Claim/$scrub", json=claim, headers=hospital.biller)
+    assert response.status_code == 200, response.text
+    rules = {i["details"]["coding"][0]["code"] for i in response.json()["issue"]}
+    assert "required-fields" in rules
+
+
+def _any_patient(hospital: Hospital) -> str:
+    found = hospital.client.get("/fhir/Patient?_count=1", headers=hospital.admin)
+    return str(found.json()["entry"][0]["resource"]["id"])
+
+
 def test_a_heart_failure_stay_groups_to_drg_293(hospital: Hospital) -> None:
     stay = {
         "dischargeDate": "2026-05-01",

@@ -10,6 +10,7 @@ entry per operation naming the patients concerned.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,8 @@ from chartkeeper.fhir.repository import ResourceTransaction
 from chartkeeper.privacy.actor import Actor
 from chartkeeper.privacy.audit import AuditLedger, audit_event
 
+#: ``Type/id`` (an optional ``/_history/n`` is ignored): the only references read to convert.
+RELATIVE_REFERENCE = re.compile(r"([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})(?:/_history/\d+)?")
 #: Who captures charges and builds claims (reads the clinical record).
 CODING_ROLES = frozenset({"coder"})
 #: Who works the claim worklist, releases batches, posts remittances, works denials.
@@ -261,10 +264,13 @@ class Billing:
 
     def _scrub_claim(self, tx: ResourceTransaction, claim: dict[str, Any]) -> ScrubClaim:
         def resolve(reference: str) -> dict[str, Any] | None:
-            kind, _, rid = reference.partition("/")
-            if not kind or not rid:
+            """A relative ``Type/id`` read through the guard; anything else resolves to nothing
+            (an absolute URL or a malformed reference leaves the fields it would fill empty, and
+            the scrubber says which)."""
+            found = RELATIVE_REFERENCE.fullmatch(reference)
+            if found is None:
                 return None
-            stored = tx.read(kind, rid)
+            stored = tx.read(found.group(1), found.group(2))
             return None if stored is None or stored.deleted else stored.resource()
 
         return to_scrub_claim(claim, resolve, self.today())
@@ -458,12 +464,30 @@ class Billing:
     ) -> list[dict[str, Any]]:
         """ICD-10-CM codes the text supports, with the words that support each."""
         self.require(actor, CODING_ROLES | BILLING_ROLES, "ask for code suggestions")
+        found = suggest.suggest(text, self._icd10cm_index(on), limit=count)
+        return [asdict(s) for s in found]
+
+    def suggest_for_condition(
+        self, actor: Actor, condition_id: str, on: str | None = None, count: int = 5
+    ) -> list[dict[str, Any]]:
+        """Codes for a stored Condition from its text, displays and notes (read as ``actor``);
+        each piece of evidence names the element it was found in."""
+        self.require(actor, CODING_ROLES, "ask for code suggestions on a Condition")
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            stored = tx.read("Condition", known_id("Condition", condition_id))
+            if stored is None or stored.deleted:
+                raise NotFoundError(f"Condition/{condition_id} is not known")
+            condition = stored.resource()
+        index = self._icd10cm_index(on)
+        return [asdict(s) for s in suggest.suggest_for_condition(condition, index, limit=count)]
+
+    def _icd10cm_index(self, on: str | None) -> Any:
         day = parse_day(on, "date") if on else self.today()
         version = self.registry.version_on(ICD10CM, day)
         if version is None:
             raise InvalidError(f"No ICD-10-CM version is loaded for {day.isoformat()}")
-        found = suggest.suggest(text, self.registry.index(version), limit=count)
-        return [asdict(s) for s in found]
+        return self.registry.index(version)
 
     def group_drg(self, actor: Actor, body: Any) -> dict[str, Any]:
         """MS-DRG and MCE edits for an inpatient stay given as JSON."""

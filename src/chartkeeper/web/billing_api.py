@@ -235,17 +235,33 @@ async def statement(request: Request) -> Response:
 
 
 async def suggest(request: Request) -> Response:
-    """``POST /api/coding/suggest`` with ``{"text": ..., "date": "YYYY-MM-DD"?, "count": n?}``."""
+    """``POST /api/coding/suggest`` with ``{"text": ...}`` or ``{"condition": "Condition/id"}``,
+    and optionally ``"date": "YYYY-MM-DD"`` and ``"count": n``."""
     actor = actor_of(request)
     body = await json_body(request, _limit(request))
-    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        raise InvalidError("The body must be a JSON object with a 'text' string", ("text",))
-    count = body.get("count", 5)
+    if not isinstance(body, dict):
+        raise InvalidError("The body must be a JSON object with 'text' or 'condition'", ("$",))
+    text, condition = body.get("text"), body.get("condition")
+    if (text is None) == (condition is None):
+        raise InvalidError("Give exactly one of 'text' and 'condition'", ("text",))
+    if text is not None and not isinstance(text, str):
+        raise InvalidError("'text' must be a string", ("text",))
+    if condition is not None and not (
+        isinstance(condition, str) and condition.startswith("Condition/")
+    ):
+        raise InvalidError("'condition' must be a reference Condition/[id]", ("condition",))
+    count, on = body.get("count", 5), body.get("date")
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 50:
         raise InvalidError("'count' must be an integer from 1 to 50", ("count",))
-    found = await run_in_threadpool(
-        _billing(request).suggest_codes, actor, body["text"], body.get("date"), count
-    )
+    if on is not None and not isinstance(on, str):
+        raise InvalidError("'date' must be a date YYYY-MM-DD", ("date",))
+    billing = _billing(request)
+    if isinstance(condition, str):
+        found = await run_in_threadpool(
+            billing.suggest_for_condition, actor, condition.removeprefix("Condition/"), on, count
+        )
+    else:
+        found = await run_in_threadpool(billing.suggest_codes, actor, str(text), on, count)
     return json_response({"suggestions": found})
 
 
