@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape, unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from chartkeeper.app import Services, build_services
+from chartkeeper.billing.codes.loaders import open_code_file
 from chartkeeper.cli.demo_billing import bill_demo
 from chartkeeper.cli.demo_loader import load_demo
 from chartkeeper.core.clock import FixedClock
@@ -295,3 +297,21 @@ def test_a_patient_reads_their_statement_page(ward: Ward) -> None:
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert "{" in css.text and "}" in css.text
+
+
+def test_a_loaded_carc_list_gives_billers_its_description_beside_the_plain_words(
+    ward: Ward, biller: tuple[TestClient, str], tmp_path: Path
+) -> None:
+    carc = tmp_path / "carc_2020-01.csv"
+    carc.write_text(
+        "Code,Description,Start Date,Last Modified,Stop Date\n"
+        "50,Synthetic test text: not deemed a medical necessity,01/01/1995,,\n",
+        encoding="latin-1",
+    )
+    found = open_code_file("carc", carc)
+    ward.services.codes.load(
+        "carc", found.entries, "2020-01", (date(2020, 1, 1), None), found.source
+    )
+    browser, _csrf = biller
+    page = unescape(browser.get(f"{HOME}/denials", params={"state": "all"}).text)
+    assert "Synthetic test text: not deemed a medical necessity — Your plan says $" in page

@@ -30,7 +30,7 @@ from chartkeeper.billing.claims.convert import to_scrub_claim
 from chartkeeper.billing.claims.lines import service_lines
 from chartkeeper.billing.claims.worklist import ClaimWorklist
 from chartkeeper.billing.codes import suggest
-from chartkeeper.billing.codes.model import ICD10CM
+from chartkeeper.billing.codes.model import CARC, ICD10CM
 from chartkeeper.billing.codes.registry import CodeRegistry
 from chartkeeper.billing.remit import activity as remit_activity
 from chartkeeper.billing.remit.denials import Denial, DenialQueue
@@ -452,10 +452,13 @@ class Billing:
         self.audit(actor, f"denial {before.state} -> {after.state}", patients)
         return after
 
-    @staticmethod
-    def explain_adjustment(group: str, reason: str, amount_cents: int) -> str:
-        """What an adjustment means, in the words a statement uses."""
-        return explain(Adjustment(group, reason, Decimal(amount_cents) / 100))
+    def explain_adjustment(self, group: str, reason: str, amount_cents: int) -> str:
+        """What a denial means: X12's own description of the reason code when a CARC list is
+        loaded (``codes load carc``), and always the plain words a statement would use."""
+        plain = explain(Adjustment(group, reason, Decimal(amount_cents) / 100))
+        version = self.registry.version_on(CARC, self.today())
+        found = self.registry.lookup(CARC, reason, version.version) if version else None
+        return f"{found.display} — {plain}" if found is not None else plain
 
     # -- coding help --------------------------------------------------------------------------
 
