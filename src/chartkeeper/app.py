@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from chartkeeper.billing.codes.registry import CodeRegistry
-from chartkeeper.billing.service import Billing, BillingConfig, parse_filing_limits
+from chartkeeper.billing.inputs import parse_filing_limits
+from chartkeeper.billing.service import Billing, BillingConfig
 from chartkeeper.billing.statements import BillingOffice
 from chartkeeper.billing.x12.claim_model import Contact
 from chartkeeper.core.clock import Clock, SystemClock, format_instant

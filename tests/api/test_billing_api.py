@@ -858,3 +858,47 @@ def test_bad_input_never_gets_a_500(hospital: Hospital) -> None:
                 response = client.post(url, content=body, headers={**who, "content-type": kind})
                 assert 400 <= response.status_code < 500, (url, body[:60], response.text[:300])
                 assert response.json()["resourceType"] == "OperationOutcome", (url, body[:60])
+
+
+def test_an_encounters_coding_check_points_at_its_diagnoses(hospital: Hospital) -> None:
+    """A principal manifestation code and a header code: each finding names its rule and the
+    Encounter.diagnosis it is about; a coder's check, refused to a biller."""
+    patient = _any_patient(hospital)
+
+    def condition(code: str) -> str:
+        body = {
+            "resourceType": "Condition",
+            "subject": {"reference": f"Patient/{patient}"},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]},
+        }
+        created = hospital.client.post("/fhir/Condition", json=body, headers=hospital.admin)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    manifestation, header = condition("G63"), condition("E11")
+    encounter = {
+        "resourceType": "Encounter",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": {"reference": f"Patient/{patient}"},
+        "period": {"start": "2026-10-01T09:00:00Z", "end": "2026-10-01T09:30:00Z"},
+        "diagnosis": [
+            {"condition": {"reference": f"Condition/{header}"}, "rank": 2},
+            {"condition": {"reference": f"Condition/{manifestation}"}, "rank": 1},
+        ],
+    }
+    created = hospital.client.post("/fhir/Encounter", json=encounter, headers=hospital.admin)
+    assert created.status_code == 201, created.text
+    path = f"/fhir/Encounter/{created.json()['id']}/$coding-check"
+    outcome = hospital.client.get(path, headers=hospital.coder)
+    assert outcome.status_code == 200, outcome.text
+    found = {
+        (i["details"]["coding"][0]["code"], i["expression"][0])
+        for i in outcome.json()["issue"]
+        if i.get("details", {}).get("coding")
+    }
+    assert ("manifestation-as-principal", "Encounter.diagnosis[1]") in found
+    assert ("header-code", "Encounter.diagnosis[0]") in found
+    assert hospital.client.get(path, headers=hospital.biller).status_code == 403
+    missing = hospital.client.get("/fhir/Encounter/nope/$coding-check", headers=hospital.coder)
+    assert missing.status_code == 404

@@ -20,18 +20,35 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from chartkeeper.billing import drg
+from chartkeeper.billing import drg, systems
 from chartkeeper.billing.account_model import AccountActivity, Adjustment
 from chartkeeper.billing.charges import capture as charge_capture
 from chartkeeper.billing.charges import claim_build
 from chartkeeper.billing.charges.master import RegistryChargeMaster
+from chartkeeper.billing.charges.reading import (
+    code_in,
+    ranked_diagnoses,
+    read_reference,
+    service_day,
+)
 from chartkeeper.billing.claims import batches as claim_batches
 from chartkeeper.billing.claims.convert import to_scrub_claim
 from chartkeeper.billing.claims.lines import service_lines
 from chartkeeper.billing.claims.worklist import ClaimWorklist
 from chartkeeper.billing.codes import suggest
-from chartkeeper.billing.codes.model import CARC, ICD10CM
+from chartkeeper.billing.codes.mce import PatientFacts
+from chartkeeper.billing.codes.mce_checks import check_encounter
+from chartkeeper.billing.codes.model import CARC, ICD10CM, MCE
+from chartkeeper.billing.codes.outcome import coding_outcome
 from chartkeeper.billing.codes.registry import CodeRegistry
+from chartkeeper.billing.inputs import (
+    age_in_years,
+    drg_stay,
+    known_id,
+    parse_birth,
+    parse_day,
+    plain_text,
+)
 from chartkeeper.billing.remit import activity as remit_activity
 from chartkeeper.billing.remit.denials import Denial, DenialQueue
 from chartkeeper.billing.remit.posting import PostingReport, RemittancePoster
@@ -87,80 +104,6 @@ class Scrubbed:
     issues: tuple[Issue, ...]
     outcome: dict[str, Any]
     scrub: ScrubClaim
-
-
-def parse_day(value: Any, name: str) -> date:
-    """A ``YYYY-MM-DD`` parameter, or a 400 naming it."""
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidError(f"'{name}' must be a date YYYY-MM-DD, not {value!r}", (name,)) from None
-
-
-def known_id(kind: str, value: str) -> str:
-    """``value`` when it can be an id of ours, else a 404 (an id never stored need not be
-    looked up, and PostgreSQL refuses a NUL in a query)."""
-    if not is_valid_id(value):
-        raise NotFoundError(f"{kind} {value[:64]!r} is not known")
-    return value
-
-
-def plain_text(value: str, name: str) -> str:
-    """``value`` when it has no control characters but line breaks and tabs, else a 400
-    (PostgreSQL refuses a NUL in text; no note or file name needs one)."""
-    if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
-        raise InvalidError(f"'{name}' may not contain control characters", (name,))
-    return value
-
-
-def drg_stay(body: Any) -> drg.InpatientStay:
-    """An inpatient stay from JSON: ``dischargeDate``, ``age``, ``sex``, ``dischargeStatus``,
-    ``principalDiagnosis``, ``secondaryDiagnoses`` (codes, or ``{"code", "poa"}``),
-    ``procedures`` (ICD-10-PCS)."""
-    if not isinstance(body, dict):
-        raise InvalidError("The body must be a JSON object describing the stay", ("$",))
-
-    def diagnosis(value: Any, where: str) -> drg.Diagnosis:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and isinstance(value.get("code"), str):
-            poa = value.get("poa")
-            if poa is not None and not isinstance(poa, str):
-                raise InvalidError(f"{where}.poa must be a POA indicator (Y, N, U, W)", (where,))
-            return (value["code"], poa) if isinstance(poa, str) else value["code"]
-        raise InvalidError(f"{where} must be a code or an object with 'code'", (where,))
-
-    age = body.get("age")
-    if not isinstance(age, int) or isinstance(age, bool):
-        raise InvalidError("'age' must be an integer", ("age",))
-    secondary = body.get("secondaryDiagnoses", [])
-    procedures = body.get("procedures", [])
-    if not isinstance(secondary, list) or not isinstance(procedures, list):
-        raise InvalidError("'secondaryDiagnoses' and 'procedures' must be lists", ("$",))
-    if not all(isinstance(p, str) for p in procedures):
-        raise InvalidError("'procedures' must be ICD-10-PCS codes", ("procedures",))
-    return drg.InpatientStay(
-        discharge_date=parse_day(body.get("dischargeDate"), "dischargeDate"),
-        age=age,
-        sex=body.get("sex", "U"),
-        discharge_status=str(body.get("dischargeStatus", "01")),
-        principal_dx=diagnosis(body.get("principalDiagnosis"), "principalDiagnosis"),
-        secondary_dx=[diagnosis(d, f"secondaryDiagnoses[{i}]") for i, d in enumerate(secondary)],
-        procedures=procedures,
-    )
-
-
-def parse_filing_limits(text: str) -> dict[str, int]:
-    """``PAYERID=DAYS,PAYERID=DAYS`` (the ``billing_timely_filing`` setting) as a dict."""
-    limits: dict[str, int] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        payer, _, days = part.partition("=")
-        if not payer.strip() or not days.strip().isdigit():
-            raise InvalidError(f"billing_timely_filing: expected PAYERID=DAYS, not {part!r}")
-        limits[payer.strip()] = int(days)
-    return limits
 
 
 class Billing:
@@ -484,6 +427,31 @@ class Billing:
             condition = stored.resource()
         index = self._icd10cm_index(on)
         return [asdict(s) for s in suggest.suggest_for_condition(condition, index, limit=count)]
+
+    def check_encounter_coding(self, actor: Actor, encounter_id: str) -> dict[str, Any]:
+        """The coding checks (ICD-10-CM conventions, MCE edits) of an encounter's diagnoses,
+        principal first, as an OperationOutcome pointing at each ``Encounter.diagnosis``."""
+        self.require(actor, CODING_ROLES, "check an encounter's coding")
+        ctx = self.for_actor(actor)
+        with ctx.repository.reading() as tx:
+            stored = tx.read("Encounter", known_id("Encounter", encounter_id))
+            if stored is None or stored.deleted:
+                raise NotFoundError(f"Encounter/{encounter_id} is not known")
+            encounter = stored.resource()
+            conditions = ranked_diagnoses(tx, encounter)
+            patient = read_reference(tx, encounter.get("subject")) or {}
+        day = service_day(encounter)
+        diagnoses = [code_in(c.get("code"), systems.ICD10CM) or "" for c in conditions]
+        coded = [code for code in diagnoses if code]
+        born = parse_birth(patient.get("birthDate"))
+        facts = PatientFacts(
+            patient.get("gender") if patient.get("gender") in ("male", "female") else None,
+            None if born is None else age_in_years(born, day),
+        )
+        findings = check_encounter(
+            self.registry.on(ICD10CM, day), self.registry.on(MCE, day), coded, day, facts
+        )
+        return coding_outcome(encounter, conditions, diagnoses, findings)
 
     def _icd10cm_index(self, on: str | None) -> Any:
         day = parse_day(on, "date") if on else self.today()

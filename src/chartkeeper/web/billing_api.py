@@ -81,6 +81,15 @@ async def x12(request: Request) -> Response:
     return Response(text, media_type=X12_MEDIA_TYPE)
 
 
+async def coding_check(request: Request) -> Response:
+    """``GET /fhir/Encounter/{id}/$coding-check``: the coding checks of its diagnoses."""
+    actor = actor_of(request)
+    outcome = await run_in_threadpool(
+        _billing(request).check_encounter_coding, actor, request.path_params["id"]
+    )
+    return json_response(outcome)
+
+
 # -- charge capture and claims ----------------------------------------------------------------
 
 
@@ -279,6 +288,7 @@ def routes() -> list[BaseRoute]:
         Route("/fhir/Claim/$scrub", scrub_posted, methods=["POST"]),
         Route("/fhir/Claim/{id}/$scrub", scrub_stored, methods=["GET"]),
         Route("/fhir/Claim/{id}/$x12", x12, methods=["GET"]),
+        Route("/fhir/Encounter/{id}/$coding-check", coding_check, methods=["GET"]),
         Route("/api/billing/encounters/{id}/charges", capture, methods=["POST"]),
         Route("/api/billing/encounters/{id}/claim", claim, methods=["POST"]),
         Route("/api/billing/claims", worklist, methods=["GET"]),

@@ -80,6 +80,14 @@ OPERATIONS = (
         "the standing merge of that Patient exactly, from its Provenance; HIM technicians only.",
     ),
     (
+        "coding-check",
+        "Encounter",
+        f"{LOCAL_CANONICAL}/OperationDefinition/Encounter-coding-check",
+        "GET [base]/Encounter/[id]/$coding-check: the ICD-10-CM coding checks and Medicare Code "
+        "Editor edits of the encounter's diagnoses, principal first, as an OperationOutcome "
+        "whose issues name their rule and the Encounter.diagnosis they are about.",
+    ),
+    (
         "scrub",
         "Claim",
         f"{LOCAL_CANONICAL}/OperationDefinition/Claim-scrub",
