@@ -774,6 +774,11 @@ def test_a_heart_failure_stay_groups_to_drg_293(hospital: Hospital) -> None:
         {**stay, "dischargeDate": "May"},
         [stay],
         {**stay, "procedures": [1]},
+        {**stay, "sex": ["M"]},
+        {**stay, "sex": {}},
+        {**stay, "age": 2**31},
+        {**stay, "age": -1},
+        {**stay, "dischargeStatus": "٠١"},
     ):
         is_outcome(hospital.client.post("/api/coding/drg", json=bad, headers=hospital.coder), 400)
 

@@ -227,7 +227,7 @@ def _payload(claim: InpatientStay, version: int) -> dict[str, Any]:
     if claim.sex not in SEX_CODES:
         raise InvalidError(f"sex '{claim.sex}' is not M, F or U", ("sex",))
     status = claim.discharge_status.strip()
-    if len(status) != 2 or not status.isdigit():
+    if len(status) != 2 or not (status.isascii() and status.isdigit()):
         raise InvalidError(
             f"discharge status '{claim.discharge_status}' is not a 2-digit NUBC code",
             ("discharge_status",),

@@ -39,6 +39,10 @@ def plain_text(value: str, name: str) -> str:
     return value
 
 
+#: The oldest age the Medicare Code Editor accepts (its own invalid-age edit is above it).
+MAX_AGE = 124
+
+
 def drg_stay(body: Any) -> drg.InpatientStay:
     """An inpatient stay from JSON: ``dischargeDate``, ``age``, ``sex``, ``dischargeStatus``,
     ``principalDiagnosis``, ``secondaryDiagnoses`` (codes, or ``{"code", "poa"}``),
@@ -57,8 +61,14 @@ def drg_stay(body: Any) -> drg.InpatientStay:
         raise InvalidError(f"{where} must be a code or an object with 'code'", (where,))
 
     age = body.get("age")
-    if not isinstance(age, int) or isinstance(age, bool):
-        raise InvalidError("'age' must be an integer", ("age",))
+    if not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= MAX_AGE:
+        raise InvalidError(f"'age' must be an integer from 0 to {MAX_AGE}", ("age",))
+    sex = body.get("sex", "U")
+    if sex not in ("M", "F", "U"):
+        raise InvalidError("'sex' must be M, F or U", ("sex",))
+    status = body.get("dischargeStatus", "01")
+    if not (isinstance(status, str) and status.isascii() and status.isdigit() and len(status) == 2):
+        raise InvalidError("'dischargeStatus' must be a two-digit NUBC code", ("dischargeStatus",))
     secondary = body.get("secondaryDiagnoses", [])
     procedures = body.get("procedures", [])
     if not isinstance(secondary, list) or not isinstance(procedures, list):
@@ -68,8 +78,8 @@ def drg_stay(body: Any) -> drg.InpatientStay:
     return drg.InpatientStay(
         discharge_date=parse_day(body.get("dischargeDate"), "dischargeDate"),
         age=age,
-        sex=body.get("sex", "U"),
-        discharge_status=str(body.get("dischargeStatus", "01")),
+        sex=sex,
+        discharge_status=status,
         principal_dx=diagnosis(body.get("principalDiagnosis"), "principalDiagnosis"),
         secondary_dx=[diagnosis(d, f"secondaryDiagnoses[{i}]") for i, d in enumerate(secondary)],
         procedures=procedures,
@@ -97,7 +107,7 @@ def parse_filing_limits(text: str) -> dict[str, int]:
         if not part:
             continue
         payer, _, days = part.partition("=")
-        if not payer.strip() or not days.strip().isdigit():
+        if not payer.strip() or not (days.strip().isascii() and days.strip().isdigit()):
             raise InvalidError(f"billing_timely_filing: expected PAYERID=DAYS, not {part!r}")
         limits[payer.strip()] = int(days)
     return limits

@@ -111,15 +111,24 @@ def fhir_date(value: Any) -> date | None:
         return None
 
 
+#: Largest magnitude of a money or quantity exponent we read: an 837 amount has at most 18
+#: characters (R 1/18), so anything beyond 10^12 or below 10^-12 is a typing error, and
+#: exponents like 1e-999999 would overflow Decimal arithmetic.
+MAX_EXPONENT = 12
+
+
 def decimal(value: Any) -> Decimal | None:
-    """A JSON number as a Decimal (via its text, so 125.5 stays 125.5)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    """A JSON number as a Decimal (via its text, so 125.5 stays 125.5); None for anything
+    else (a FHIR decimal is a JSON number, not a string) or an absurd magnitude."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or (number and abs(number.adjusted()) > MAX_EXPONENT):
+        return None
+    return number
 
 
 def reference(value: Any) -> str:

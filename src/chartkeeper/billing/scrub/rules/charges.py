@@ -9,6 +9,7 @@ construction, so only the lines are checked.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from chartkeeper.billing.scrub.context import ScrubContext
 from chartkeeper.billing.scrub.facts import patient_of, service_day
@@ -29,7 +30,22 @@ RULE = Rule(
 )
 
 
+#: What an 837 amount and quantity can carry: SV102/SV203 R 1/18, SV104/SV205 R 1/15 (the
+#: decimal point not counted); charges in whole cents.
+MAX_CHARGE = Decimal("99999999.99")
+MAX_UNITS = Decimal("9999999")
+CENT = Decimal("0.01")
+
+
 def _amounts(index: int, line: ServiceLine, context: ScrubContext) -> Iterator[Issue]:
+    if line.charge != line.charge.quantize(CENT) or line.charge > MAX_CHARGE:
+        message = f"The line charge {line.charge} is not an amount in dollars and cents"
+        yield RULE.issue(f"line[{index}].charge", message, "Enter the charge, e.g. 125.50")
+        return
+    if line.units > MAX_UNITS or line.units != line.units.quantize(Decimal("0.001")):
+        message = f"The line units {line.units} are not a count an 837 can carry"
+        yield RULE.issue(f"line[{index}].units", message, "Enter the units of service given")
+        return
     if line.charge <= 0:
         message = f"The line charge {line.charge} is not above zero"
         yield RULE.issue(f"line[{index}].charge", message, "Enter the charge from the price list")
