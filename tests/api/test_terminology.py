@@ -8,9 +8,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from chartkeeper.app import Services
+from chartkeeper.billing.codes.loaders import open_code_file
 from chartkeeper.billing.codes.registry import CodeRegistry
 from tests.api.conftest import post
-from tests.unit.billing.support import mini_entries
+from tests.unit.billing.support import DATA, mini_entries
 
 CM = "http://hl7.org/fhir/sid/icd-10-cm"
 
@@ -179,7 +180,6 @@ def test_expand_pages_through_the_whole_code_system(loaded: Services, client: Te
 
 
 def test_a_terminated_hcpcs_code_is_not_valid(services: Services, client: TestClient) -> None:
-    from chartkeeper.billing.codes.loaders import open_code_file
     from tests.unit.billing.support import MINI_HCPCS
 
     found = open_code_file("hcpcs", MINI_HCPCS)
@@ -201,14 +201,93 @@ def test_a_terminated_hcpcs_code_is_not_valid(services: Services, client: TestCl
     assert run("A4206")[0] == {"name": "result", "valueBoolean": True}
 
 
+# CPT is licensed by the AMA: the codes below are synthetic, CPT-shaped but not CPT codes, and
+# the loaded file (tests/unit/billing/data/cpt_synthetic_2026.txt) has synthetic descriptors.
+CPT = "http://www.ama-assn.org/go/cpt"
+CPT_NOT_LOADED = (
+    "CPT (HCPCS Level I) is licensed by the AMA and not included in chartkeeper; "
+    "load your licensed file with `chartkeeper codes load cpt FILE`"
+)
+
+
 def test_cpt_is_not_included_and_the_answer_says_why(loaded: Services, client: TestClient) -> None:
-    params = {"system": "http://www.ama-assn.org/go/cpt", "code": "99213"}
+    params = {"system": CPT, "code": "9990T"}
     response = client.get("/fhir/CodeSystem/$lookup", params=params)
     assert (response.status_code, response.json()) == (
         400,
-        _outcome(
-            "not-supported",
-            "CPT (HCPCS Level I) is licensed by the AMA and is not included in chartkeeper",
-            "system",
-        ),
+        _outcome("not-supported", CPT_NOT_LOADED, "system"),
+    )
+    validate = client.get("/fhir/CodeSystem/$validate-code", params=params)
+    assert (validate.status_code, validate.json()) == (
+        400,
+        _outcome("not-supported", CPT_NOT_LOADED, "system"),
+    )
+    expand = client.get("/fhir/ValueSet/$expand", params={"url": f"{CPT}?fhir_vs"})
+    assert (expand.status_code, expand.json()) == (
+        400,
+        _outcome("not-supported", CPT_NOT_LOADED, "url"),
+    )
+
+
+@pytest.fixture
+def cpt_loaded(services: Services) -> Services:
+    """The synthetic CPT file as version 2026, from 2026-01-01 (the test clock's year)."""
+    found = open_code_file("cpt", DATA / "cpt_synthetic_2026.txt")
+    CodeRegistry(services.engine).load(
+        "cpt", found.entries, "2026", (date(2026, 1, 1), None), found.source
+    )
+    return services
+
+
+def test_a_loaded_cpt_version_answers_like_any_code_system(
+    cpt_loaded: Services, client: TestClient
+) -> None:
+    response = client.get("/fhir/CodeSystem/$lookup", params={"system": CPT, "code": "9990T"})
+    assert response.status_code == 200
+    assert response.json()["parameter"] == [
+        {"name": "name", "valueString": "CPT"},
+        {"name": "version", "valueString": "2026"},
+        {"name": "display", "valueString": "Synthetic test descriptor one, Category-III-shaped"},
+        {
+            "name": "property",
+            "part": [
+                {"name": "code", "valueCode": "billable"},
+                {"name": "value", "valueBoolean": True},
+            ],
+        },
+    ]
+    unknown = client.get("/fhir/CodeSystem/$lookup", params={"system": CPT, "code": "9993T"})
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        _outcome("not-found", "9993T is not in CPT 2026"),
+    )
+    before = client.get(
+        "/fhir/CodeSystem/$lookup", params={"system": CPT, "code": "9990T", "date": "2025-12-31"}
+    )
+    assert (before.status_code, before.json()) == (
+        404,
+        _outcome("not-found", "No CPT version is loaded for 2025-12-31"),
+    )
+    valid = client.get("/fhir/CodeSystem/$validate-code", params={"system": CPT, "code": "9991T"})
+    assert valid.json()["parameter"][0] == {"name": "result", "valueBoolean": True}
+    invalid = client.get(
+        "/fhir/ValueSet/$validate-code", params={"url": f"{CPT}?fhir_vs", "code": "9993T"}
+    )
+    assert invalid.json()["parameter"] == [
+        {"name": "result", "valueBoolean": False},
+        {"name": "message", "valueString": "9993T is not valid in CPT 2026"},
+    ]
+    expansion = client.get(
+        "/fhir/ValueSet/$expand", params={"url": CPT, "filter": "synthetic three"}
+    ).json()["expansion"]
+    assert (expansion["total"], expansion["contains"]) == (
+        1,
+        [
+            {
+                "system": CPT,
+                "version": "2026",
+                "code": "9992T",
+                "display": "Synthetic test descriptor three, Category-III-shaped",
+            }
+        ],
     )

@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 
+from chartkeeper.billing.codes.loaders import open_code_file
 from chartkeeper.billing.codes.registry import CodeRegistry
 from chartkeeper.billing.scrub.context import ScrubContext
 from chartkeeper.billing.scrub.model import Issue, ScrubClaim
@@ -33,6 +34,7 @@ from chartkeeper.store.migrate import upgrade
 from tests.unit.billing.data.scrub.builders import (
     ADDRESS,
     BILLING,
+    DATA,
     DOS,
     PERSON,
     claim,
@@ -396,4 +398,69 @@ def test_addresses_need_a_us_state_code_and_a_zip_of_the_right_length(
             context,
         )
         == []
+    )
+
+
+# --- CPT, when a licensee has loaded a version -----------------------------------------------
+# The CPT file is synthetic: 00000, 9990F, 9990T, 9991T, 9992T are CPT-shaped codes that are
+# not CPT codes, with "Synthetic test descriptor" texts (CPT is licensed by the AMA).
+CPT_FILE = DATA / "cpt_synthetic_2026.txt"
+
+
+@pytest.fixture(scope="module")
+def cpt_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScrubContext]:
+    """The fixture tables plus the synthetic CPT file as version 2026, from 2026-01-01."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('scrub-cpt')}/codes.db")
+    upgrade(engine)
+    registry = CodeRegistry(engine)
+    load(registry)
+    found = open_code_file("cpt", CPT_FILE)
+    registry.load("cpt", found.entries, "2026", (date(2026, 1, 1), None), found.source)
+    yield ScrubContext(registry)
+    engine.dispose()
+
+
+def test_cpt_codes_are_checked_against_the_loaded_version(cpt_context: ScrubContext) -> None:
+    known = claim(line("9990T"), line("9990F"), line("00000"), line("9991T", modifiers=("LT",)))
+    assert issues(code_validity, known, cpt_context) == []
+    scrub = claim(line("9990T"), line("9993T"), line("9994F", modifiers=("ZZ",)), line("G0008"))
+    found = issues(code_validity, scrub, cpt_context)
+    assert sorted((i.severity, i.location, i.code, i.message) for i in found) == [
+        ("error", "line[1].procedure_code", "9993T", "9993T is not a CPT code in version 2026"),
+        ("error", "line[2].modifiers", "ZZ", "ZZ is not an HCPCS modifier in version 2026-01"),
+        ("error", "line[2].procedure_code", "9994F", "9994F is not a CPT code in version 2026"),
+    ]
+
+
+def test_cpt_modifiers_stay_unchecked_under_a_loaded_version(cpt_context: ScrubContext) -> None:
+    scrub = claim(line("9990T"), line("G0008", modifiers=("59",)), line("9991T", modifiers=("25",)))
+    [found] = issues(code_validity, scrub, cpt_context)
+    assert (found.severity, found.location, found.message) == (
+        "information",
+        "line[1].modifiers",
+        "CPT modifiers are not checked: the CPT file lists codes, not modifiers",
+    )
+
+
+def test_cpt_before_the_loaded_version_is_reported_as_not_checked(
+    cpt_context: ScrubContext,
+) -> None:
+    december = date(2025, 12, 1)  # before CPT 2026 and the HCPCS fixture (2026-01)
+    scrub = claim(line("9990T"), line("9993T", service_date=december))
+    found = issues(code_validity, scrub, cpt_context)
+    assert sorted((i.severity, i.location, i.message) for i in found) == [
+        ("information", "line[1].procedure_code", code_validity.CPT_MESSAGE),
+        ("warning", "claim", "No HCPCS version is loaded for 2025-12-01: codes were not checked"),
+    ]
+
+
+def test_without_a_cpt_version_cpt_shaped_codes_get_the_information_issue(
+    context: ScrubContext,
+) -> None:
+    [found] = issues(code_validity, claim(line("G0008"), line("9993T")), context)
+    assert (found.severity, found.location, found.code, found.message) == (
+        "information",
+        "line[1].procedure_code",
+        "9993T",
+        "CPT codes are not checked: CPT is licensed by the AMA and not loaded",
     )

@@ -2,7 +2,8 @@
 
 ``chartkeeper codes load KIND [FILE]``: ICD-10-CM reads the tabular XML (shipped with the
 product when FILE is omitted); HCPCS the ANWEB fixed-width file; ICD-10-PCS the order file or
-the tables XML. ``.xz`` and ``.gz`` files are read compressed.
+the tables XML; CPT the licensee's own AMA descriptor file (it never ships). ``.xz`` and ``.gz``
+files are read compressed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import IO, Any
 
 from chartkeeper.billing.codes import (
     cdm,
+    cpt,
     hcpcs_anweb,
     icd10cm_tabular,
     icd10pcs_files,
@@ -29,9 +31,11 @@ from chartkeeper.billing.codes import (
 from chartkeeper.billing.codes.model import (
     CARC,
     CDM,
+    CPT,
     HCPCS,
     ICD10CM,
     ICD10PCS,
+    LICENSED,
     LOADABLE,
     MCE,
     MUE_DME,
@@ -95,9 +99,11 @@ def _mce_version(name: str) -> tuple[str, str] | None:
 TextParser = Callable[[Iterable[str]], Iterator[CodeEntry]]
 VersionGuess = Callable[[str], "tuple[str, str] | None"]
 
-#: Kinds read from text lines (Latin-1, the encoding of CMS's text and CSV files).
+#: Kinds read from text lines (Latin-1, the encoding of CMS's text and CSV files; the CPT
+#: parser re-reads a line as UTF-8 when it is).
 _TEXT_PARSERS: dict[str, TextParser] = {
     HCPCS: hcpcs_anweb.parse_anweb,
+    CPT: cpt.parse,
     MCE: mce.parse_master,
     PTP_PRACTITIONER: ncci.parse_ptp,
     PTP_OUTPATIENT: ncci.parse_ptp,
@@ -115,6 +121,7 @@ _VERSION_GUESSES: dict[str, VersionGuess] = {
     ICD10CM: icd10cm_tabular.version_of_file,
     HCPCS: _hcpcs_version,
     ICD10PCS: _pcs_version,
+    CPT: cpt.version_of_file,
     MCE: _mce_version,
     PTP_PRACTITIONER: ncci.ptp_version,
     PTP_OUTPATIENT: ncci.ptp_version,
@@ -162,6 +169,8 @@ def open_code_file(kind: str, path: Path | None) -> CodeFile:
     if path is None and kind in BUNDLED_FILES:
         path = _DATA / BUNDLED_FILES[kind]
     if path is None:
+        if kind in LICENSED:
+            raise InvalidError(LICENSED[kind])
         if kind != ICD10CM:
             raise InvalidError(f"{kind} does not ship with chartkeeper: give the CMS file")
         version, start = icd10cm_tabular.BUNDLED_VERSION

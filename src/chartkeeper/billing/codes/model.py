@@ -9,12 +9,15 @@ from typing import Any
 ICD10CM = "icd10cm"
 ICD10PCS = "icd10pcs"
 HCPCS = "hcpcs"
+#: CPT (HCPCS Level I): licensed by the AMA, never shipped; a licensee loads its own file.
+CPT = "cpt"
 
 #: Kind → FHIR code system URI (http://hl7.org/fhir/R4/terminologies-systems.html).
 SYSTEMS = {
     ICD10CM: "http://hl7.org/fhir/sid/icd-10-cm",
     ICD10PCS: "http://www.cms.gov/Medicare/Coding/ICD10",
     HCPCS: "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+    CPT: "http://www.ama-assn.org/go/cpt",
 }
 KINDS = tuple(SYSTEMS)
 #: The MCE edit lists: loaded and dated like a code set, but not a FHIR code system.
@@ -47,11 +50,15 @@ TABLES = (
 LOADABLE = (*KINDS, *TABLES)
 KIND_OF_SYSTEM = {uri: kind for kind, uri in SYSTEMS.items()}
 
-#: Code systems that cannot ship with the product (licensed), by URI: requests for them are
-#: answered with this explanation instead of an "unknown system".
-UNSHIPPABLE = {
-    "http://www.ama-assn.org/go/cpt": (
-        "CPT (HCPCS Level I) is licensed by the AMA and is not included in chartkeeper"
+#: Code systems that cannot ship with the product and cannot be loaded either, by URI: requests
+#: for them are answered with this explanation instead of an "unknown system".
+UNSHIPPABLE: dict[str, str] = {}
+#: Licensed kinds that never ship but a licensee may load: while no version of one is loaded,
+#: requests for it are answered with this explanation.
+LICENSED = {
+    CPT: (
+        "CPT (HCPCS Level I) is licensed by the AMA and not included in chartkeeper; "
+        "load your licensed file with `chartkeeper codes load cpt FILE`"
     ),
 }
 

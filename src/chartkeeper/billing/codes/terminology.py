@@ -6,7 +6,8 @@ http://hl7.org/fhir/R4/codesystem-operation-validate-code.html,
 http://hl7.org/fhir/R4/valueset-operation-expand.html. Each takes the operation's parameters as
 strings (from a query string or a Parameters body) and answers a plain resource; the version
 used is the one in force on ``date`` (default: today). The only value sets are the implicit ones
-of each code system (``url`` = the system URI, optionally with ``?fhir_vs``).
+of each code system (``url`` = the system URI, optionally with ``?fhir_vs``). CPT is answered
+like the others once a licensee has loaded a version of it, and with an explanation until then.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from datetime import date
 from typing import Any
 
 from chartkeeper.billing.codes.model import (
+    CPT,
+    HCPCS,
+    ICD10CM,
+    ICD10PCS,
     KIND_OF_SYSTEM,
+    LICENSED,
     SYSTEMS,
     UNSHIPPABLE,
     CodeSetVersion,
@@ -25,7 +31,7 @@ from chartkeeper.billing.codes.model import (
 from chartkeeper.billing.codes.registry import CodeRegistry, StoredCode
 from chartkeeper.core.errors import InvalidError, NotFoundError, NotSupportedError
 
-NAMES = {"icd10cm": "ICD-10-CM", "icd10pcs": "ICD-10-PCS", "hcpcs": "HCPCS Level II"}
+NAMES = {ICD10CM: "ICD-10-CM", ICD10PCS: "ICD-10-PCS", HCPCS: "HCPCS Level II", CPT: "CPT"}
 MAX_COUNT = 1000
 DEFAULT_COUNT = 20
 #: ``extra`` entries returned as properties by ``$lookup`` (name in extra → property code).
@@ -50,7 +56,8 @@ def _required(params: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _kind(system: str, name: str = "system") -> str:
+def _kind(registry: CodeRegistry, system: str, name: str = "system") -> str:
+    """The kind of a system URI; a licensed one (CPT) with no version loaded is explained."""
     uri = system.split("?", 1)[0].split("|", 1)[0]
     if uri in UNSHIPPABLE:
         raise NotSupportedError(UNSHIPPABLE[uri], (name,))
@@ -58,6 +65,8 @@ def _kind(system: str, name: str = "system") -> str:
     if kind is None:
         known = ", ".join(SYSTEMS.values())
         raise InvalidError(f"Unknown code system '{system}'; this server has {known}", (name,))
+    if kind in LICENSED and not registry.versions(kind):
+        raise NotSupportedError(LICENSED[kind], (name,))
     return kind
 
 
@@ -100,7 +109,7 @@ def _properties(found: StoredCode) -> list[dict[str, Any]]:
 
 def lookup(registry: CodeRegistry, params: Mapping[str, str], today: date) -> dict[str, Any]:
     """``CodeSystem/$lookup``: name, version, display and properties of one code."""
-    kind = _kind(_required(params, "system"))
+    kind = _kind(registry, _required(params, "system"))
     code = _required(params, "code")
     found_version = _version(registry, kind, _day(params, today))
     found = registry.lookup(kind, normalise(code), found_version.version)
@@ -119,7 +128,7 @@ def validate_code(registry: CodeRegistry, params: Mapping[str, str], today: date
     """``CodeSystem/$validate-code`` (and on the implicit value sets): is the code valid on the
     date, and is the display right?"""
     system = params.get("system") or params.get("url") or ""
-    kind = _kind(system or _required(params, "system"))
+    kind = _kind(registry, system or _required(params, "system"))
     code = _required(params, "code")
     found_version = _version(registry, kind, _day(params, today))
     found = registry.lookup(kind, normalise(code), found_version.version)
@@ -169,7 +178,7 @@ def expand(
 ) -> dict[str, Any]:
     """``ValueSet/$expand`` of a code system's implicit value set, optionally filtered."""
     url = _required(params, "url")
-    kind = _kind(url, "url")
+    kind = _kind(registry, url, "url")
     count = _count(params, "count", DEFAULT_COUNT)
     offset = _count(params, "offset", 0)
     found_version = _version(registry, kind, _day(params, today))
