@@ -778,7 +778,7 @@ def test_a_heart_failure_stay_groups_to_drg_293(hospital: Hospital) -> None:
         {**stay, "sex": {}},
         {**stay, "age": 2**31},
         {**stay, "age": -1},
-        {**stay, "dischargeStatus": "٠١"},
+        {**stay, "dischargeStatus": "\u0660\u0661"},  # Arabic-Indic digits
     ):
         is_outcome(hospital.client.post("/api/coding/drg", json=bad, headers=hospital.coder), 400)
 

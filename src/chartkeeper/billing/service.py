@@ -71,8 +71,10 @@ from chartkeeper.fhir.repository import ResourceTransaction
 from chartkeeper.privacy.actor import Actor
 from chartkeeper.privacy.audit import AuditLedger, audit_event
 
-#: ``Type/id`` (an optional ``/_history/n`` is ignored): the only references read to convert.
+#: ``Type/id`` (an optional ``/_history/n`` is ignored): the only references read to convert,
+#: and only of the types a claim's conversion reads.
 RELATIVE_REFERENCE = re.compile(r"([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})(?:/_history/\d+)?")
+CLAIM_PARTIES = frozenset({"Patient", "RelatedPerson", "Coverage", "Organization", "Practitioner"})
 #: Who captures charges and builds claims (reads the clinical record).
 CODING_ROLES = frozenset({"coder"})
 #: Who works the claim worklist, releases batches, posts remittances, works denials.
@@ -129,6 +131,7 @@ class Billing:
         self.denials = DenialQueue(engine, clock)
         self.poster = RemittancePoster(engine, clock)
         self._scrubber: Scrubber | None = None
+        self._carc: dict[tuple[str, int, str], str] = {}
         self._lock = threading.Lock()
 
     # -- who may ------------------------------------------------------------------------------
@@ -207,28 +210,32 @@ class Billing:
 
     def _scrub_claim(self, tx: ResourceTransaction, claim: dict[str, Any]) -> ScrubClaim:
         def resolve(reference: str) -> dict[str, Any] | None:
-            """A relative ``Type/id`` read through the guard; anything else resolves to nothing
-            (an absolute URL or a malformed reference leaves the fields it would fill empty, and
-            the scrubber says which)."""
+            """A relative ``Type/id`` of a claim party read through the guard; anything else
+            resolves to nothing (an absolute URL, a malformed reference or another type leaves
+            the fields it would fill empty, and the scrubber says which)."""
             found = RELATIVE_REFERENCE.fullmatch(reference)
-            if found is None:
+            if found is None or found.group(1) not in CLAIM_PARTIES:
                 return None
             stored = tx.read(found.group(1), found.group(2))
             return None if stored is None or stored.deleted else stored.resource()
 
         return to_scrub_claim(claim, resolve, self.today())
 
+    def _stored_scrub(self, tx: ResourceTransaction, claim_id: str) -> ScrubClaim:
+        """A stored Claim in the 837 model (404 when there is none)."""
+        stored = tx.read("Claim", known_id("Claim", claim_id))
+        if stored is None or stored.deleted:
+            raise NotFoundError(f"Claim/{claim_id} is not known")
+        return self._scrub_claim(tx, stored.resource())
+
     def scrub(self, actor: Actor, claim_id: str) -> Scrubbed:
         """Scrub a stored Claim and record the result in the worklist (held or clean)."""
         self.require(actor, BILLING_ROLES | CODING_ROLES, "scrub claims")
-        ctx = self.for_actor(actor)
-        with ctx.repository.reading() as tx:
-            stored = tx.read("Claim", claim_id)
-            if stored is None or stored.deleted:
-                raise NotFoundError(f"Claim/{claim_id} is not known")
-            scrub = self._scrub_claim(tx, stored.resource())
+        with self.for_actor(actor).repository.reading() as tx:
+            scrub = self._stored_scrub(tx, claim_id)
         issues = self.scrubber.scrub(scrub)
         status = self.worklist.record(claim_id, scrub, issues)
+        self.audit(actor, f"claim scrubbed: {status}", [scrub.patient_key], description=claim_id)
         outcome = to_operation_outcome(issues, scrub.locations)
         return Scrubbed(claim_id, status, tuple(issues), outcome, scrub)
 
@@ -253,12 +260,8 @@ class Billing:
     def x12_preview(self, actor: Actor, claim_id: str) -> str:
         """One claim as an 837 (``GET Claim/{id}/$x12``), without consuming control numbers."""
         self.require(actor, BILLING_ROLES | CODING_ROLES, "see claims as X12")
-        ctx = self.for_actor(actor)
-        with ctx.repository.reading() as tx:
-            stored = tx.read("Claim", claim_id)
-            if stored is None or stored.deleted:
-                raise NotFoundError(f"Claim/{claim_id} is not known")
-            scrub = self._scrub_claim(tx, stored.resource())
+        with self.for_actor(actor).repository.reading() as tx:
+            scrub = self._stored_scrub(tx, claim_id)
         issues = [i for i in self.scrubber.scrub(scrub) if i.severity == "error"]
         if not is_clean(issues):
             first = issues[0]
@@ -287,13 +290,19 @@ class Billing:
         if unknown:
             raise InvalidError(f"Not on the claim worklist: Claim/{unknown[0][:64]!r}", ("claims",))
         ctx = self.for_actor(actor)
+        wanted = list(claim_ids) if claim_ids is not None else self.worklist.clean_ids()
+        with ctx.repository.reading() as tx:  # one read transaction, the Claims fetched at once
+            tx.prefetch([("Claim", claim_id) for claim_id in wanted])
+            built = {claim_id: self._stored_scrub(tx, claim_id) for claim_id in wanted}
 
         def build(claim_id: str) -> ScrubClaim:
-            with ctx.repository.reading() as tx:
-                stored = tx.read("Claim", claim_id)
-                if stored is None or stored.deleted:
-                    raise NotFoundError(f"Claim/{claim_id} is not known")
-                return self._scrub_claim(tx, stored.resource())
+            if claim_id in built:
+                return built[claim_id]
+            with ctx.repository.reading() as tx:  # became clean since: read it alone
+                return self._stored_scrub(tx, claim_id)
+
+        def audited(connection: Any, patient_ids: Sequence[str]) -> None:
+            self.audit(actor, "claims released as an 837", patient_ids, connection=connection)
 
         return claim_batches.release(
             self.engine,
@@ -303,6 +312,7 @@ class Billing:
             build,
             self.config.submitter,
             self.config.receiver,
+            on_released=audited,
         )
 
     def worklist_claim(self, actor: Actor, claim_id: str) -> Any:
@@ -316,12 +326,8 @@ class Billing:
     def claim_view(self, actor: Actor, claim_id: str) -> dict[str, Any]:
         """A claim's lines and diagnoses as the worklist page shows them."""
         self.require(actor, BILLING_ROLES | CODING_ROLES, "see claims")
-        ctx = self.for_actor(actor)
-        with ctx.repository.reading() as tx:
-            stored = tx.read("Claim", claim_id)
-            if stored is None or stored.deleted:
-                raise NotFoundError(f"Claim/{claim_id} is not known")
-            claim = self._scrub_claim(tx, stored.resource()).claim
+        with self.for_actor(actor).repository.reading() as tx:
+            claim = self._stored_scrub(tx, claim_id).claim
         lines = [
             {
                 "date": (line.service_date or claim.statement_from or "").__str__(),
@@ -343,7 +349,12 @@ class Billing:
     def batch_x12(self, actor: Actor, batch_id: str) -> str:
         """One released 837 file, as sent."""
         self.require(actor, BILLING_ROLES, "see claim batches")
-        return claim_batches.batch_x12(self.engine, known_id("Batch", batch_id))
+        text = claim_batches.batch_x12(self.engine, known_id("Batch", batch_id))
+        rows, _ = self.worklist.items(None, 100_000, 0, batch_id=batch_id)
+        self.audit(
+            actor, "837 batch downloaded", [r.patient_id for r in rows], description=batch_id
+        )
+        return text
 
     # -- remittance ---------------------------------------------------------------------------
 
@@ -399,9 +410,20 @@ class Billing:
         """What a denial means: X12's own description of the reason code when a CARC list is
         loaded (``codes load carc``), and always the plain words a statement would use."""
         plain = explain(Adjustment(group, reason, Decimal(amount_cents) / 100))
+        official = self._carc_description(reason)
+        return f"{official} — {plain}" if official else plain
+
+    def _carc_description(self, reason: str) -> str:
+        """The loaded CARC list's description of a reason code, remembered per version (a
+        page of denials asks for the same few codes again and again)."""
         version = self.registry.version_on(CARC, self.today())
-        found = self.registry.lookup(CARC, reason, version.version) if version else None
-        return f"{found.display} — {plain}" if found is not None else plain
+        if version is None:
+            return ""
+        key = (version.version, version.loaded_at, reason)
+        if key not in self._carc:
+            found = self.registry.lookup(CARC, reason, version.version)
+            self._carc[key] = found.display if found is not None else ""
+        return self._carc[key]
 
     # -- coding help --------------------------------------------------------------------------
 
@@ -470,6 +492,7 @@ class Billing:
     def statement(self, actor: Actor, patient_id: str, form: str = "html") -> Any:
         """The patient's statement as ``html`` (str), ``pdf`` (bytes) or ``json`` (dict)."""
         activity = self.account(actor, patient_id)
+        self.audit(actor, f"statement ({form})", [patient_id])
         if form == "pdf":
             return statement_pdf(activity, self.config.office)
         if form == "json":
@@ -487,6 +510,7 @@ class Billing:
                 raise NotFoundError(f"Patient/{patient_id} is not known")
             patient = stored.resource()
             rows = self.worklist.for_patient(patient_id)
+            tx.prefetch([("Claim", row.claim_id) for row in rows])
             claims = []
             for row in rows:
                 found = tx.read("Claim", row.claim_id)

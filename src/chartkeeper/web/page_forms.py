@@ -35,6 +35,7 @@ def patient_names(request: Request, patient_ids: set[str]) -> dict[str, str]:
     ctx = fhir_context(request)
     found: dict[str, str] = {}
     with ctx.repository.reading() as tx:
+        tx.prefetch([("Patient", patient_id) for patient_id in patient_ids])
         for patient_id in sorted(patient_ids):
             try:
                 stored = tx.read("Patient", patient_id)

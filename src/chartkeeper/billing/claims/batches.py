@@ -102,12 +102,14 @@ def release(
     submitter: Contact,
     receiver: Contact,
     usage: str = "T",
+    on_released: Callable[[Connection, Sequence[str]], None] | None = None,
 ) -> Batch:
     """Send clean claims (None: every clean claim) as one interchange; answer its batch.
 
     ``build(claim_id)`` converts the current FHIR Claim (`convert.to_scrub_claim`); a claim
     whose content changed since it was scrubbed is refused, as is any claim not clean.
-    ``usage`` is ISA15: T (test) or P (production).
+    ``usage`` is ISA15: T (test) or P (production). ``on_released(connection, patient_ids)``
+    runs inside the release's transaction (the caller's audit entry commits with it).
     """
     database = worklist.database if worklist.database.engine is engine else None
     database = database or BillingDatabase(engine)
@@ -125,6 +127,8 @@ def release(
         text = write_837(batches, controls, envelope)
         batch = Batch(batch_id, _kind(batches), controls.interchange, stamp, len(ids), total)
         conn.execute(insert(billing_batches).values(**asdict(batch), x12=text))
+        if on_released is not None:
+            on_released(conn, sorted({scrub.patient_key for scrub in scrubs.values()}))
     return batch
 
 

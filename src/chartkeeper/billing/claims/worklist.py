@@ -156,6 +156,13 @@ class ClaimWorklist:
         """One claim's row."""
         return self._one(billing_claims.c.claim_id == claim_id)
 
+    def clean_ids(self) -> list[str]:
+        """Every clean claim, oldest first (what a release of "all clean claims" sends)."""
+        c = billing_claims.c
+        query = select(c.claim_id).where(c.status == "clean").order_by(c.updated, c.claim_id)
+        with self.database.read() as conn:
+            return [str(row.claim_id) for row in conn.execute(query)]
+
     def claim_ids_of(self, control_numbers: Sequence[str]) -> dict[str, str]:
         """Control number → Claim id for those on the worklist (one query per 1,000)."""
         wanted = sorted(set(control_numbers))
