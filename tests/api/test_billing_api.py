@@ -176,6 +176,17 @@ def refusals(services: Services, agent: str) -> list[str]:
     return [str(row[0]) for row in found]
 
 
+def operations(services: Services, description: str) -> list[list[str]]:
+    """The patients of each ledger entry whose event description starts with ``description``."""
+    services.ledger.buffered().flush()
+    found = rows(services, "SELECT event, patient_ids FROM audit_ledger ORDER BY seq")
+    return [
+        sorted(str(ids or "").split())
+        for event, ids in found
+        if f'"outcomeDesc":"{description}' in str(event)
+    ]
+
+
 def held_claims(h: Hospital) -> list[dict[str, Any]]:
     listed = h.client.get("/api/billing/claims", params={"status": "held"}, headers=h.biller)
     assert listed.status_code == 200, listed.text
@@ -373,6 +384,12 @@ def test_releasing_a_new_clean_claim_makes_a_valid_837_batch(hospital: Hospital)
     assert file.headers["content-type"].startswith("application/edi-x12")
     assert x12_scrub(file.text) == []
     assert [c.claim_id for b in parse_837(file.text) for c in b.claims] == [row.control_number]
+
+    # the release and the download are audited, naming the claim's patient
+    patient = [row.patient_id]
+    assert patient in operations(hospital.services, "claims released as an 837")
+    assert patient in operations(hospital.services, "837 batch downloaded")
+    assert patient in operations(hospital.services, "claim scrubbed: clean")
 
     batches = scalar(hospital.services, "SELECT count(*) FROM billing_batches")
     again = hospital.client.post("/api/billing/release", headers=hospital.biller)
@@ -576,6 +593,8 @@ def test_a_biller_gets_a_statement_in_each_format(hospital: Hospital) -> None:
     html = hospital.client.get(path, headers=hospital.biller)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert f"${Decimal(owed) / 100:,.2f}" in html.text
+    for form in ("json", "pdf", "html"):  # each statement given out is in the ledger
+        assert [patient_id] in operations(hospital.services, f"statement ({form})")
 
     xml = hospital.client.get(path, params={"format": "xml"}, headers=hospital.biller)
     assert "format" in is_outcome(xml, 400)["diagnostics"]
