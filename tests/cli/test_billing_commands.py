@@ -24,7 +24,6 @@ from chartkeeper.billing.x12.write835 import write_835
 from chartkeeper.cli.main import cli
 from chartkeeper.core.settings import load_settings
 from chartkeeper.fhir.interactions.search import run_search
-from chartkeeper.fhir.interactions.update import update
 from chartkeeper.fhir.search_parser import parse_search
 from chartkeeper.privacy.actor import SYSTEM
 from chartkeeper.store.billing_schema import billing_postings, billing_remittances
@@ -133,26 +132,6 @@ def _remittance(services: Services, claim_ids: list[str], outcome: str, trace: s
     return write_835([remittance], SequentialControlNumbers(), envelope)
 
 
-def _move_to_a_real_state(services: Services, encounter_id: str) -> None:
-    """Give the encounter's patient (and their related persons) addresses in Illinois.
-
-    The demo town's state is "ZZ" (``chartkeeper.demo.names.STATE``), which is no US state:
-    pyx12 refuses it in an 837's N4, and the scrubber does not check it (reported)."""
-    with services.fhir.repository.reading() as tx:
-        encounter = tx.read("Encounter", encounter_id)
-    assert encounter is not None
-    patient_id = encounter.resource()["subject"]["reference"].removeprefix("Patient/")
-    for kind, params in (
-        ("Patient", [("_id", patient_id)]),
-        ("RelatedPerson", [("patient", patient_id)]),
-    ):
-        for match in run_search(services.fhir, parse_search(kind, params)).matches:
-            resource = match.resource()
-            for address in resource.get("address", []):
-                address["state"] = "IL"
-            update(services.fhir, kind, resource["id"], resource)
-
-
 def _count(services: Services, table: Any) -> int:
     with services.engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
@@ -239,7 +218,6 @@ def test_a_coder_builds_a_claim_a_biller_scrubs_and_exports_it(
     store: Store, tmp_path: Path
 ) -> None:
     encounter = _unbilled_encounters(store.services)[0]
-    _move_to_a_real_state(store.services, encounter)
     built = _run(store, "claims", "build", f"Encounter/{encounter}", "--as", "coder")
     assert built.exit_code == 0, built.output
     found = re.fullmatch(r"Claim/(\S+)  clean  (\d+) finding\(s\)\n", built.stdout)

@@ -4,8 +4,10 @@ Every look at patient data goes through the caller's guarded FHIR context (decid
 audited), so the role table decides who may do what: coders capture charges and build claims
 (they read the clinical record and write ChargeItem and Claim); billers scrub, release, post
 remittances and work denials (they read demographics, coverage and claims). The work tables
-(`store.billing_schema`) hold no clinical content; writing them is audited here, one ledger
-entry per operation naming the patients concerned.
+(`store.billing_schema`) hold what billing needs beyond the FHIR resources (statuses, findings
+with their codes, the 837 files as sent, postings); every operation on them is audited here,
+one ledger entry naming the patients concerned (scrub, release, batch download, posting, a
+denial's move, a statement).
 """
 
 from __future__ import annotations

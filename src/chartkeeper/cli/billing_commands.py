@@ -86,8 +86,11 @@ def scrub(ctx: click.Context, claims: tuple[str, ...], held: bool, as_user: str 
         actor, billing = _actor(services, as_user), services.billing
         ids = [c.removeprefix("Claim/") for c in claims]
         if held:
-            rows, _ = billing.worklist_items(actor, "held", 10_000)
-            ids += [row.claim_id for row in rows]
+            offset, total = 0, 1
+            while offset < total:  # every held claim, a page at a time
+                rows, total = billing.worklist_items(actor, "held", 500, offset)
+                ids += [row.claim_id for row in rows]
+                offset += max(len(rows), 1)
             if not ids:
                 click.echo("No claims are held.")
                 return

@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from chartkeeper.billing.service import Billing
 from chartkeeper.core.errors import InvalidError
 from chartkeeper.web.auth import actor_of
-from chartkeeper.web.mpi_api import parameters
+from chartkeeper.web.params import parameters, query_int
 from chartkeeper.web.request_body import json_body, text_body
 from chartkeeper.web.responses import json_response
 
@@ -41,17 +41,6 @@ def _billing(request: Request) -> Billing:
 def _limit(request: Request) -> int:
     limit: int = request.app.state.services.settings.max_body_bytes
     return limit
-
-
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidError(f"{name} must be an integer, not {raw!r}", (name,)) from None
-    return max(low, min(high, value))
 
 
 # -- FHIR operations --------------------------------------------------------------------------
@@ -134,8 +123,8 @@ async def worklist(request: Request) -> Response:
     """``GET /api/billing/claims[?status=held&_count=&_offset=]``."""
     actor = actor_of(request)
     status = request.query_params.get("status") or None
-    limit = _int(request, "_count", 50, 1, 500)
-    offset = _int(request, "_offset", 0, 0, 10**9)
+    limit = query_int(request, "_count", 50, 1, 500)
+    offset = query_int(request, "_offset", 0, 0, 10**9)
     rows, total = await run_in_threadpool(
         _billing(request).worklist_items, actor, status, limit, offset
     )
@@ -201,8 +190,8 @@ async def denials(request: Request) -> Response:
     """``GET /api/billing/denials[?state=open&_count=&_offset=]``."""
     actor = actor_of(request)
     state = request.query_params.get("state", "open") or None
-    limit = _int(request, "_count", 50, 1, 500)
-    offset = _int(request, "_offset", 0, 0, 10**9)
+    limit = query_int(request, "_count", 50, 1, 500)
+    offset = query_int(request, "_offset", 0, 0, 10**9)
     rows, total = await run_in_threadpool(
         _billing(request).denial_items, actor, state, limit, offset
     )

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, UnauthorizedError
+from chartkeeper.core.errors import ChartkeeperError
 from chartkeeper.privacy.actor import CLINICAL_ROLES
 from chartkeeper.privacy.break_glass import DEFAULT_HOURS, BreakGlassStore, check_reviewer
-from chartkeeper.web import sessions
-from chartkeeper.web.auth import actor_of, current_session
+from chartkeeper.web.auth import actor_of
+from chartkeeper.web.page_forms import checked_form
 from chartkeeper.web.workbench import page_context, render
 
 QUEUE_PAGE = "/privacy/break-glass"
@@ -21,18 +20,6 @@ QUEUE_PAGE = "/privacy/break-glass"
 def _store(request: Request) -> BreakGlassStore:
     store: BreakGlassStore = request.app.state.services.break_glass
     return store
-
-
-async def _checked_form(request: Request) -> FormData:
-    """The posted form of a signed-in session, once its CSRF token is right."""
-    session = current_session(request)
-    if session is None:
-        raise UnauthorizedError("Sign in again to continue")
-    form = await request.form()
-    key: bytes = request.app.state.session_key
-    if not sessions.csrf_ok(key, session, str(form.get("csrf", ""))):
-        raise ForbiddenError("This form has expired; reload the page and try again")
-    return form
 
 
 def _offer(
@@ -62,7 +49,7 @@ def refused_chart(request: Request, patient_id: str, error: ChartkeeperError) ->
 async def declare(request: Request) -> Response:
     """``POST /patients/{id}/break-the-glass``: declare the emergency, then open the chart."""
     patient_id = request.path_params["id"]
-    form = await _checked_form(request)
+    form = await checked_form(request)
     reason = str(form.get("reason", ""))
     actor = actor_of(request)
     try:
@@ -88,7 +75,7 @@ async def queue_page(request: Request) -> Response:
 
 async def review(request: Request) -> Response:
     """``POST /privacy/break-glass/{grant_id}``: accept or refer one grant, back to the queue."""
-    form = await _checked_form(request)
+    form = await checked_form(request)
     reviewer = actor_of(request)
     decision, note = str(form.get("decision", "")), str(form.get("note", ""))
     grant_id = request.path_params["grant_id"]

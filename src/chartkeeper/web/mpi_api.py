@@ -25,6 +25,7 @@ from chartkeeper.mpi.merge import MergeOutcome
 from chartkeeper.mpi.pairs import Pair
 from chartkeeper.mpi.service import MasterPatientIndex, Match
 from chartkeeper.web.auth import actor_of
+from chartkeeper.web.params import parameters, query_int
 from chartkeeper.web.request_body import json_body
 from chartkeeper.web.responses import json_response
 
@@ -44,25 +45,6 @@ def _limit(request: Request) -> int:
 def _base(request: Request) -> str:
     base: str = request.app.state.services.options.base_url
     return base
-
-
-def parameters(body: Any) -> dict[str, Any]:
-    """name → value[x] of a Parameters resource (``resource`` for a resource part)."""
-    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
-        raise InvalidError("The body must be a Parameters resource", ("resourceType",))
-    values: dict[str, Any] = {}
-    items = body.get("parameter") or []
-    if not isinstance(items, list):
-        raise InvalidError("Parameters.parameter must be a list", ("Parameters.parameter",))
-    for index, item in enumerate(items):
-        where = f"Parameters.parameter[{index}]"
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise InvalidError("Each parameter must be an object with a name", (where,))
-        value = [v for k, v in item.items() if k.startswith("value") or k == "resource"]
-        if len(value) != 1:
-            raise InvalidError(f"Parameter '{item['name']}' needs exactly one value", (where,))
-        values[item["name"]] = value[0]
-    return values
 
 
 def _boolean(values: dict[str, Any], name: str) -> bool:
@@ -206,21 +188,10 @@ async def queue(request: Request) -> Response:
     """``GET /api/mpi/pairs[?status=open,deferred&_count=&_offset=]``."""
     actor = actor_of(request)
     statuses = tuple(s for s in request.query_params.get("status", "open,deferred").split(",") if s)
-    limit = _int(request, "_count", 50, 1, 500)
-    offset = _int(request, "_offset", 0, 0, 10**9)
+    limit = query_int(request, "_count", 50, 1, 500)
+    offset = query_int(request, "_offset", 0, 0, 10**9)
     found, total = await run_in_threadpool(_mpi(request).queue, actor, statuses, limit, offset)
     return json_response({"total": total, "pairs": [pair_json(p) for p in found]})
-
-
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidError(f"{name} must be an integer, not {raw!r}", (name,)) from None
-    return max(low, min(high, value))
 
 
 async def pair(request: Request) -> Response:

@@ -34,8 +34,10 @@ async def raw_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def json_body(request: Request, limit: int, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
-    """The parsed JSON body; 415 for another media type, 400 for malformed JSON."""
+async def _checked_bytes(
+    request: Request, limit: int, accepted: tuple[str, ...], expected: str
+) -> bytes:
+    """The body of an accepted media type (415 otherwise), not empty (400)."""
     kind = media_type(request)
     if kind not in accepted:
         raise UnsupportedMediaError(
@@ -43,7 +45,13 @@ async def json_body(request: Request, limit: int, accepted: tuple[str, ...] = JS
         )
     data = await raw_body(request, limit)
     if not data.strip():
-        raise InvalidError("The request body is empty; a JSON resource was expected", ("$",))
+        raise InvalidError(f"The request body is empty; {expected} was expected", ("$",))
+    return data
+
+
+async def json_body(request: Request, limit: int, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
+    """The parsed JSON body; 415 for another media type, 400 for malformed JSON."""
+    data = await _checked_bytes(request, limit, accepted, "a JSON resource")
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -56,14 +64,7 @@ X12_TYPES = ("application/edi-x12", "text/plain", "application/octet-stream")
 
 async def text_body(request: Request, limit: int, accepted: tuple[str, ...] = X12_TYPES) -> str:
     """A text body (an X12 file): 415 for another media type, 400 when empty or not text."""
-    kind = media_type(request)
-    if kind not in accepted:
-        raise UnsupportedMediaError(
-            f"Content-Type must be one of {', '.join(accepted)}, not '{kind or 'none'}'"
-        )
-    data = await raw_body(request, limit)
-    if not data.strip():
-        raise InvalidError("The request body is empty; an X12 file was expected", ("$",))
+    data = await _checked_bytes(request, limit, accepted, "an X12 file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

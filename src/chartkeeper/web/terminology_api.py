@@ -20,7 +20,7 @@ from chartkeeper.billing.codes import terminology
 from chartkeeper.billing.codes.registry import CodeRegistry
 from chartkeeper.core.clock import format_instant
 from chartkeeper.web.auth import actor_of
-from chartkeeper.web.mpi_api import parameters
+from chartkeeper.web.params import parameters
 from chartkeeper.web.request_body import json_body
 from chartkeeper.web.responses import json_response
 

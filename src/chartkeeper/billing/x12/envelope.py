@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from chartkeeper.billing.x12.segments import Element
@@ -99,12 +100,14 @@ def isa_segment(envelope: Envelope, control: int, repetition: str, component: st
     )
 
 
-def gs_segment(envelope: Envelope, control: int, version: str) -> SegmentSpec:
-    """The GS segment of a group of 837 (HC) transactions."""
+def gs_segment(
+    envelope: Envelope, control: int, version: str, functional_id: str = "HC"
+) -> SegmentSpec:
+    """The GS segment of a group of transactions: 837 claims are HC, 835 remittances HP."""
     return (
         "GS",
         (
-            "HC",
+            functional_id,
             envelope.application_sender or envelope.sender_id,
             envelope.application_receiver or envelope.receiver_id,
             envelope.created.strftime("%Y%m%d"),
@@ -126,3 +129,16 @@ def wrap_transaction(
         *body,
         ("SE", (str(len(body) + 2), number)),
     ]
+
+
+def d8(value: date) -> str:
+    """An X12 DT (CCYYMMDD) value."""
+    return value.strftime("%Y%m%d")
+
+
+def amount(value: Decimal) -> str:
+    """An X12 R (decimal) value: no exponent, no trailing zeros after the point, no "-0"."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text

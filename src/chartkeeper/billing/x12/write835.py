@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from chartkeeper.billing.x12.claim_model import Address
 from chartkeeper.billing.x12.envelope import (
     ControlNumbers,
     Envelope,
     SegmentSpec,
+    amount,
+    d8,
+    gs_segment,
     isa_segment,
     wrap_transaction,
 )
@@ -95,7 +97,7 @@ def write_835(
     gs_number = control.next_group()
     segments: list[SegmentSpec] = [
         isa_segment(envelope, isa_number, separators.repetition, separators.component),
-        _gs(envelope, gs_number),
+        gs_segment(envelope, gs_number, VERSION, "HP"),
     ]
     for remittance in remittances:
         body = transaction_body(remittance, envelope.created.date(), details, known)
@@ -103,22 +105,6 @@ def write_835(
     segments.append(("GE", (str(len(remittances)), str(gs_number))))
     segments.append(("IEA", ("1", f"{isa_number:09d}")))
     return write_segments(segments, separators)
-
-
-def _gs(envelope: Envelope, control: int) -> SegmentSpec:
-    return (
-        "GS",
-        (
-            "HP",
-            envelope.application_sender or envelope.sender_id,
-            envelope.application_receiver or envelope.receiver_id,
-            envelope.created.strftime("%Y%m%d"),
-            envelope.created.strftime("%H%M"),
-            str(control),
-            "X",
-            VERSION,
-        ),
-    )
 
 
 def transaction_body(
@@ -133,7 +119,7 @@ def transaction_body(
     out: list[SegmentSpec] = [
         _bpr(remittance, payer, produced),
         ("TRN", ("1", remittance.trace_number, payer.company_id)),
-        ("DTM", ("405", _d8(produced))),
+        ("DTM", ("405", d8(produced))),
         *_payer_loop(remittance, payer),
         *_payee_loop(remittance),
     ]
@@ -147,8 +133,8 @@ def transaction_body(
 
 def _bpr(remittance: Remittance, payer: PayerDetails, produced: date) -> SegmentSpec:
     """BPR: payment amount and method; ACH/BOP/FWT also carry the two bank accounts."""
-    when = _d8(remittance.payment_date or produced)
-    head = (remittance.handling_code, _amount(remittance.amount), "C", remittance.payment_method)
+    when = d8(remittance.payment_date or produced)
+    head = (remittance.handling_code, amount(remittance.amount), "C", remittance.payment_method)
     if remittance.payment_method not in _ELECTRONIC:
         return ("BPR", (*head, *[""] * 11, when))
     bank = (
@@ -191,9 +177,9 @@ def _claim(out: list[SegmentSpec], claim: ClaimPayment, patient: PatientDetails)
     clp = (
         claim.claim_id,
         claim.status,
-        _amount(claim.charge),
-        _amount(claim.paid),
-        _amount(claim.patient_responsibility) if claim.patient_responsibility else "",
+        amount(claim.charge),
+        amount(claim.paid),
+        amount(claim.patient_responsibility) if claim.patient_responsibility else "",
         claim.filing_indicator or "12",
         claim.payer_claim_id,
     )
@@ -203,25 +189,25 @@ def _claim(out: list[SegmentSpec], claim: ClaimPayment, patient: PatientDetails)
     member = ("MI", patient.member_id) if patient.member_id else ()
     out.append(("NM1", (*name, *member)))
     if patient.statement_from is not None:
-        out.append(("DTM", ("232", _d8(patient.statement_from))))
+        out.append(("DTM", ("232", d8(patient.statement_from))))
     if patient.statement_to is not None:
-        out.append(("DTM", ("233", _d8(patient.statement_to))))
+        out.append(("DTM", ("233", d8(patient.statement_to))))
     for service in claim.services:
         _service(out, service)
 
 
 def _service(out: list[SegmentSpec], service: ServicePayment) -> None:
-    units = _amount(service.units) if service.units is not None else ""
+    units = amount(service.units) if service.units is not None else ""
     svc = (
         tuple(service.procedure),
-        _amount(service.charge),
-        _amount(service.paid),
+        amount(service.charge),
+        amount(service.paid),
         service.revenue_code,
         units,
     )
     out.append(("SVC", svc))
     if service.service_date is not None:
-        out.append(("DTM", ("472", _d8(service.service_date))))
+        out.append(("DTM", ("472", d8(service.service_date))))
     out.extend(_cas(service.adjustments))
     out.extend(("LQ", ("HE", remark)) for remark in service.remarks)
 
@@ -236,8 +222,8 @@ def _cas(adjustments: Sequence[Adjustment]) -> list[SegmentSpec]:
         for start in range(0, len(items), 6):
             elements: list[str] = [group]
             for item in items[start : start + 6]:
-                quantity = _amount(item.quantity) if item.quantity is not None else ""
-                elements.extend((item.reason, _amount(item.amount), quantity))
+                quantity = amount(item.quantity) if item.quantity is not None else ""
+                elements.extend((item.reason, amount(item.amount), quantity))
             out.append(("CAS", tuple(elements)))
     return out
 
@@ -255,22 +241,10 @@ def _plb(adjustments: Sequence[ProviderAdjustment], produced: date) -> list[Segm
             pairs: list[str | tuple[str, ...]] = []
             for entry in run:
                 reason = (entry.reason, entry.reference) if entry.reference else entry.reason
-                pairs.extend((reason, _amount(entry.amount)))
-            fiscal = _d8(run[0].fiscal_date or produced)
+                pairs.extend((reason, amount(entry.amount)))
+            fiscal = d8(run[0].fiscal_date or produced)
             out.append(("PLB", (run[0].provider_id, fiscal, *pairs)))
             run = []
         if item is not None:
             run.append(item)
     return out
-
-
-def _d8(value: date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def _amount(value: Decimal) -> str:
-    """An X12 R (decimal) value: no exponent, no trailing zeros after the point."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text

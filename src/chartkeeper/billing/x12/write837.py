@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
-from decimal import Decimal
 
 from chartkeeper.billing.x12.claim_model import (
     IMPLEMENTATION_GUIDES,
@@ -27,6 +25,8 @@ from chartkeeper.billing.x12.envelope import (
     ControlNumbers,
     Envelope,
     SegmentSpec,
+    amount,
+    d8,
     gs_segment,
     isa_segment,
     wrap_transaction,
@@ -69,7 +69,7 @@ def transaction_body(batch: ClaimBatch) -> list[SegmentSpec]:
     _check_npi(batch.billing_provider, "billing provider")
     billing = batch.billing_provider
     out: list[SegmentSpec] = [
-        ("BHT", ("0019", "00", batch.reference, _d8(batch.created), batch.created_time, "CH")),
+        ("BHT", ("0019", "00", batch.reference, d8(batch.created), batch.created_time, "CH")),
         (
             "NM1",
             ("41", "2", batch.submitter.name, "", "", "", "", "46", batch.submitter.identifier),
@@ -116,7 +116,7 @@ def _subscriber_and_claim(out: list[SegmentSpec], batch: ClaimBatch, claim: Clai
 def _professional_claim(out: list[SegmentSpec], claim: Claim) -> None:
     """2300, 2310A referring, 2310B rendering and the 2400 SV1 lines of an 837P."""
     place = (claim.facility_code, "B", claim.frequency)
-    clm = (claim.claim_id, _amount(claim.total_charge), "", "", place, "Y", "A", "Y", "Y")
+    clm = (claim.claim_id, amount(claim.total_charge), "", "", place, "Y", "A", "Y", "Y")
     out.append(("CLM", clm))
     out.append(_hi(claim.diagnoses))
     if claim.referring is not None:
@@ -134,14 +134,14 @@ def _professional_claim(out: list[SegmentSpec], claim: Claim) -> None:
 def _institutional_claim(out: list[SegmentSpec], claim: Claim) -> None:
     """2300, 2310A attending, 2310D rendering, 2310F referring and 2400 SV2 lines of an 837I."""
     facility = (claim.facility_code, "A", claim.frequency)
-    clm = (claim.claim_id, _amount(claim.total_charge), "", "", facility, "", "A", "Y", "Y")
+    clm = (claim.claim_id, amount(claim.total_charge), "", "", facility, "", "A", "Y", "Y")
     out.append(("CLM", clm))
     dates = [line.service_date for line in claim.lines if line.service_date]
     start = claim.statement_from or min(dates, default=None)
     end = claim.statement_to or max(dates, default=None)
     if start is None or end is None:
         raise InvalidError(f"claim {claim.claim_id} has no statement dates")
-    out.append(("DTP", ("434", "RD8", f"{_d8(start)}-{_d8(end)}")))
+    out.append(("DTP", ("434", "RD8", f"{d8(start)}-{d8(end)}")))
     out.append(("CL1", (claim.admission_type, claim.admission_source, claim.patient_status)))
     principal, *others = _hi(claim.diagnoses)[1]
     out.append(("HI", (principal,)))
@@ -161,7 +161,7 @@ def _institutional_claim(out: list[SegmentSpec], claim: Claim) -> None:
     for number, line in enumerate(claim.lines, start=1):
         # SV202 (the HCPCS code) is situational: room and board lines carry only a revenue code
         procedure = ("HC", line.procedure_code, *line.modifiers) if line.procedure_code else ""
-        sv2 = (line.revenue_code, procedure, _amount(line.charge), "UN", _amount(line.units))
+        sv2 = (line.revenue_code, procedure, amount(line.charge), "UN", amount(line.units))
         out.append(("LX", (str(number),)))
         out.append(("SV2", sv2))
         out.extend(_service_date(line))
@@ -170,7 +170,7 @@ def _institutional_claim(out: list[SegmentSpec], claim: Claim) -> None:
 def _sv1(line: ServiceLine) -> tuple[str | tuple[str, ...], ...]:
     procedure = ("HC", line.procedure_code, *line.modifiers)
     pointers = tuple(str(p) for p in line.diagnosis_pointers)
-    return (procedure, _amount(line.charge), "UN", _amount(line.units), "", "", pointers)
+    return (procedure, amount(line.charge), "UN", amount(line.units), "", "", pointers)
 
 
 def _hi(diagnoses: Sequence[str]) -> SegmentSpec:
@@ -192,14 +192,14 @@ def _person(entity: str, person: Person, *, with_id: bool) -> list[SegmentSpec]:
     name = (entity, "1", person.last_name, person.first_name, person.middle_name, "", "")
     out: list[SegmentSpec] = [("NM1", (*name, qualifier, member)), *_address(person.address)]
     if person.birth_date is not None:
-        out.append(("DMG", ("D8", _d8(person.birth_date), person.gender)))
+        out.append(("DMG", ("D8", d8(person.birth_date), person.gender)))
     return out
 
 
 def _service_date(line: ServiceLine) -> list[SegmentSpec]:
     if line.service_date is None:
         return []
-    return [("DTP", ("472", "D8", _d8(line.service_date)))]
+    return [("DTP", ("472", "D8", d8(line.service_date)))]
 
 
 def _address(address: Address | None) -> list[SegmentSpec]:
@@ -222,15 +222,3 @@ def _check_npi(provider: Provider, role: str) -> None:
         raise InvalidError(f"the {role} NPI fails its check digit (Luhn with prefix 80840)")
     if provider.taxonomy and not _TAXONOMY.fullmatch(provider.taxonomy):
         raise InvalidError(f"the {role} taxonomy is not a NUCC taxonomy code")
-
-
-def _d8(value: date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def _amount(value: Decimal) -> str:
-    """An X12 R (decimal) value: no exponent, no trailing zeros after the point."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
