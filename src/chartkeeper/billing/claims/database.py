@@ -1,48 +1,14 @@
-"""Short transactions on the billing work tables, written the way the store writes.
-
-SQLite takes one writer at a time (``BEGIN IMMEDIATE`` under the in-process writer lock), so
-a write that reads a row and then changes it (a counter, a claim status) never races another;
-PostgreSQL relies on row locks taken by ``UPDATE``.
-"""
+"""The billing work tables' transactions (`store.work_db`): a unique-key race is a 409."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from sqlalchemy import Engine
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from chartkeeper.core.errors import BusyError, ConflictError
-from chartkeeper.store.engine import WRITE_OPTION, WriterLock
+from chartkeeper.store.work_db import WorkDatabase
 
 
-class BillingDatabase:
-    """An engine plus its writer lock."""
+class BillingDatabase(WorkDatabase):
+    """The store's work-table transactions, for the claim worklist and batches."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._writer = WriterLock(engine)
-
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction, committed when the block ends without an error."""
-        with self._writer:
-            try:
-                with (
-                    self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn,
-                    conn.begin(),
-                ):
-                    yield conn
-            except IntegrityError as error:
-                raise ConflictError("A concurrent change to the claim worklist; retry") from error
-            except OperationalError as error:
-                if "locked" in str(error).lower() or "busy" in str(error).lower():
-                    raise BusyError("The store is busy; retry shortly") from error
-                raise
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        super().__init__(engine, conflict="A concurrent change to the claim worklist; retry")

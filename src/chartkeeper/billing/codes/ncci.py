@@ -11,23 +11,18 @@ row for it aggregated into ``extra``, because the registry keeps the first entry
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from chartkeeper.billing.codes.model import CodeEntry
-from chartkeeper.core.errors import InvalidError
+from chartkeeper.billing.codes.records import bad_line, csv_records
 
 PTP_HEADER_LINES = 6
 MODIFIER_INDICATORS = frozenset({"0", "1", "9"})
 MAI_VALUES = {"1": 1, "2": 2, "3": 3}
 _CODE = re.compile(r"^[0-9A-Z]{5}$")
 _DAY = re.compile(r"^[0-9]{8}$")
-
-
-def _bad(number: int, what: str) -> InvalidError:
-    return InvalidError(f"Line {number} is not {what}", (f"line {number}",))
 
 
 def _iso(text: str) -> str:
@@ -38,15 +33,15 @@ def _ptp_header(number: int, position: int, line: str) -> None:
     """Header lines 2 and 3 identify the layout; the notice (1) and the rest are free text."""
     first = line.split("\t", 1)[0].strip()
     if position == 2 and not first.startswith("Column1/Column2"):
-        raise _bad(number, "the PTP title 'Column1/Column2 Edits'")
+        raise bad_line(number, "the PTP title 'Column1/Column2 Edits'")
     if position == 3 and first != "Column 1":
-        raise _bad(number, "the PTP column header ('Column 1')")
+        raise bad_line(number, "the PTP column header ('Column 1')")
 
 
 def _ptp_row(number: int, line: str) -> tuple[str, dict[str, Any]]:
     fields = [f.strip() for f in line.split("\t")]
     if len(fields) < 7 or any(fields[7:]):
-        raise _bad(number, "a seven-field PTP edit row")
+        raise bad_line(number, "a seven-field PTP edit row")
     first, second, _, start, end, modifier, rationale = fields[:7]
     valid = (
         _CODE.match(first)
@@ -56,7 +51,7 @@ def _ptp_row(number: int, line: str) -> tuple[str, dict[str, Any]]:
         and modifier in MODIFIER_INDICATORS
     )
     if not valid:
-        raise _bad(number, "a PTP edit row (codes, YYYYMMDD dates, modifier 0/1/9)")
+        raise bad_line(number, "a PTP edit row (codes, YYYYMMDD dates, modifier 0/1/9)")
     period = {
         "from": _iso(start),
         "to": None if end == "*" else _iso(end),
@@ -87,7 +82,7 @@ def parse_ptp(lines: Iterable[str]) -> Iterator[CodeEntry]:
         pair, period = _ptp_row(number, line)
         pairs.setdefault(pair, []).append(period)
     if position < PTP_HEADER_LINES:
-        raise _bad(position + 1, "part of the PTP header (the file is too short)")
+        raise bad_line(position + 1, "part of the PTP header (the file is too short)")
     for pair, periods in pairs.items():
         yield CodeEntry(pair, periods[0]["rationale"], True, {"periods": periods})
 
@@ -99,48 +94,35 @@ def _is_mue_header(record: list[str]) -> bool:
 def _mue_row(number: int, record: list[str]) -> CodeEntry:
     fields = [f.strip() for f in record]
     if len(fields) < 4 or any(fields[4:]):
-        raise _bad(number, "a four-field MUE record")
+        raise bad_line(number, "a four-field MUE record")
     code, value, indicator, rationale = fields[:4]
     if (
         not _CODE.match(code)
         or not (value.isascii() and value.isdigit())
         or indicator[:1] not in MAI_VALUES
     ):
-        raise _bad(number, "an MUE record (code, integer value, MAI 1/2/3)")
+        raise bad_line(number, "an MUE record (code, integer value, MAI 1/2/3)")
     extra = {"value": int(value), "mai": MAI_VALUES[indicator[:1]], "rationale": rationale}
     return CodeEntry(code, indicator, True, extra)
-
-
-def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each ends on; a malformed one is refused with its line."""
-    reader = csv.reader(lines)
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _bad(reader.line_num, f"valid CSV ({error})") from error
-        yield reader.line_num, record
 
 
 def parse_mue(lines: Iterable[str]) -> Iterator[CodeEntry]:
     """One entry per code: ``extra`` = value, MAI and rationale; the notice and header skipped."""
     header_seen = False
     count = number = 0
-    for number, record in _records(lines):
+    for number, record in csv_records(lines):
         count += 1
         if not header_seen:
             if _is_mue_header(record):
                 header_seen = True
             elif count > 1:
-                raise _bad(number, "the MUE header ('HCPCS/CPT Code', ...)")
+                raise bad_line(number, "the MUE header ('HCPCS/CPT Code', ...)")
             continue
         if not any(f.strip() for f in record):
             continue
         yield _mue_row(number, record)
     if not header_seen:
-        raise _bad(number + 1, "the MUE header (the file is too short)")
+        raise bad_line(number + 1, "the MUE header (the file is too short)")
 
 
 def ptp_version(name: str) -> tuple[str, str] | None:

@@ -16,13 +16,12 @@ seven characters. One entry per procedure code: ``extra["policies"]`` =
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from chartkeeper.billing.codes.model import CodeEntry, normalise
-from chartkeeper.core.errors import InvalidError
+from chartkeeper.billing.codes.records import bad_line, csv_records
 
 HEADER = ["policy_id", "title", "procedure_code", "icd10_from", "icd10_to"]
 WIDTH = 7
@@ -40,14 +39,10 @@ def high_bound(code: str) -> str:
     return code.ljust(WIDTH, "Z")
 
 
-def _bad(number: int, what: str) -> InvalidError:
-    return InvalidError(f"Line {number} is not {what}", (f"line {number}",))
-
-
 def _row(number: int, record: list[str]) -> tuple[str, str, str, list[str]]:
     fields = [f.strip() for f in record]
     if len(fields) != len(HEADER):
-        raise _bad(number, "a five-field policy row")
+        raise bad_line(number, "a five-field policy row")
     policy_id, title, procedure = fields[0], fields[1], fields[2].upper()
     low, high = normalise(fields[3]), normalise(fields[4])
     valid = (
@@ -58,29 +53,16 @@ def _row(number: int, record: list[str]) -> tuple[str, str, str, list[str]]:
         and low_bound(low) <= high_bound(high)
     )
     if not valid:
-        raise _bad(number, "a policy row (id, title, procedure code, ICD-10-CM from <= to)")
+        raise bad_line(number, "a policy row (id, title, procedure code, ICD-10-CM from <= to)")
     return policy_id, title, procedure, [low, high]
-
-
-def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each ends on; a malformed one is refused with its line."""
-    reader = csv.reader(lines)
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _bad(reader.line_num, f"valid CSV ({error})") from error
-        yield reader.line_num, record
 
 
 def parse(lines: Iterable[str]) -> Iterator[CodeEntry]:
     """One entry per procedure code, with every policy and diagnosis range that covers it."""
-    records = _records(lines)
+    records = csv_records(lines)
     header = next(records, (1, None))[1]
     if header is None or [h.strip().lstrip("\ufeff") for h in header] != HEADER:
-        raise _bad(1, f"the policy header '{','.join(HEADER)}'")
+        raise bad_line(1, f"the policy header '{','.join(HEADER)}'")
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for number, record in records:
         if not any(f.strip() for f in record):
