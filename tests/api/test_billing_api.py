@@ -904,3 +904,22 @@ def test_an_encounters_coding_check_points_at_its_diagnoses(hospital: Hospital) 
     assert hospital.client.get(path, headers=hospital.biller).status_code == 403
     missing = hospital.client.get("/fhir/Encounter/nope/$coding-check", headers=hospital.coder)
     assert missing.status_code == 404
+
+    # the unacceptable-principal edit is about admissions: an inpatient stay only
+    organism = condition("B95.0")  # streptococcus A as the cause: never the reason for a stay
+    rules = {}
+    for klass in ("AMB", "IMP"):
+        stay = {
+            **encounter,
+            "class": {**encounter["class"], "code": klass},
+            "diagnosis": [{"condition": {"reference": f"Condition/{organism}"}, "rank": 1}],
+        }
+        made = hospital.client.post("/fhir/Encounter", json=stay, headers=hospital.admin)
+        checked = hospital.client.get(
+            f"/fhir/Encounter/{made.json()['id']}/$coding-check", headers=hospital.coder
+        ).json()
+        rules[klass] = {
+            i["details"]["coding"][0]["code"] for i in checked["issue"] if "details" in i
+        }
+    assert "unacceptable-principal" in rules["IMP"]
+    assert "unacceptable-principal" not in rules["AMB"]

@@ -475,6 +475,9 @@ class Billing:
         findings = check_encounter(
             self.registry.on(ICD10CM, day), self.registry.on(MCE, day), coded, day, facts
         )
+        if (encounter.get("class") or {}).get("code") != "IMP":
+            # the MCE's unacceptable-principal list is about admissions (scrub/rules/mce_edits)
+            findings = [f for f in findings if f.rule != "unacceptable-principal"]
         return coding_outcome(encounter, conditions, diagnoses, findings)
 
     def _icd10cm_index(self, on: str | None) -> Any:
