@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 
-from chartkeeper.billing.x12.segments import Segment, Transaction, read_interchanges, x12_error
+from chartkeeper.billing.x12.segments import (
+    Segment,
+    Transaction,
+    date_value,
+    number_element,
+    read_interchanges,
+    x12_error,
+)
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ class _Reader:
 
 def _bpr(r: _Reader, seg: Segment) -> None:
     r.remittance = Remittance(
-        seg.get(1), _decimal(seg, 2), seg.get(4), _date(seg, seg.get(16)), trace_number=""
+        seg.get(1), number_element(seg, 2), seg.get(4), _date(seg, seg.get(16)), trace_number=""
     )
 
 
@@ -161,9 +168,9 @@ def _clp(r: _Reader, seg: Segment) -> None:
     r.claim = ClaimPayment(
         seg.get(1),
         seg.get(2),
-        _decimal(seg, 3),
-        _decimal(seg, 4),
-        _decimal(seg, 5),
+        number_element(seg, 3),
+        number_element(seg, 4),
+        number_element(seg, 5),
         filing_indicator=seg.get(6),
         payer_claim_id=seg.get(7),
     )
@@ -186,17 +193,19 @@ def _adjustments(seg: Segment) -> list[Adjustment]:
         reason = seg.get(start)
         if not reason:
             continue
-        quantity = _decimal(seg, start + 2) if seg.get(start + 2) else None
-        out.append(Adjustment(seg.get(1), reason, _decimal(seg, start + 1), quantity))
+        quantity = number_element(seg, start + 2) if seg.get(start + 2) else None
+        out.append(Adjustment(seg.get(1), reason, number_element(seg, start + 1), quantity))
     return out
 
 
 def _svc(r: _Reader, seg: Segment) -> None:
     if r.claim is None:
         raise x12_error(seg.id, seg.position, "SVC outside a claim payment (2100)")
-    units = _decimal(seg, 5) if seg.get(5) else None
+    units = number_element(seg, 5) if seg.get(5) else None
     procedure = tuple(seg.components(1))
-    service = ServicePayment(procedure, _decimal(seg, 2), _decimal(seg, 3), seg.get(4), units)
+    service = ServicePayment(
+        procedure, number_element(seg, 2), number_element(seg, 3), seg.get(4), units
+    )
     r.services.append(service)
 
 
@@ -218,25 +227,12 @@ def _plb(r: _Reader, seg: Segment) -> None:
         if not seg.get(start):
             continue
         reason, _, reference = seg.get(start).partition(seg.component_separator)
-        amount = _decimal(seg, start + 1)
+        amount = number_element(seg, start + 1)
         r.plb.append(ProviderAdjustment(seg.get(1), fiscal, reason, reference, amount))
 
 
-def _decimal(seg: Segment, number: int) -> Decimal:
-    value = seg.get(number)
-    try:
-        return Decimal(value) if value else Decimal(0)
-    except InvalidOperation:
-        raise x12_error(seg.id, seg.position, f"element {number} is not a number") from None
-
-
 def _date(seg: Segment, value: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        raise x12_error(seg.id, seg.position, f"{value!r} is not a CCYYMMDD date") from None
+    return date_value(seg, value) if value else None
 
 
 _HANDLERS: dict[str, Callable[[_Reader, Segment], None]] = {

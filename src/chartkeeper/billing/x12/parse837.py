@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 
 from chartkeeper.billing.x12.claim_model import (
     Address,
@@ -25,7 +24,14 @@ from chartkeeper.billing.x12.claim_model import (
     ServiceLine,
     Subscriber,
 )
-from chartkeeper.billing.x12.segments import Segment, Transaction, read_interchanges, x12_error
+from chartkeeper.billing.x12.segments import (
+    Segment,
+    Transaction,
+    date_value,
+    number_element,
+    read_interchanges,
+    x12_error,
+)
 
 KINDS: dict[str, ClaimKind] = {"005010X222A1": "837P", "005010X223A2": "837I"}
 _DIAGNOSIS_QUALIFIERS = {"ABK", "ABF", "BK", "BF"}
@@ -238,12 +244,12 @@ def _dtp(r: _Reader, seg: Segment) -> None:
     if r.claim is None:
         return
     if seg.get(1) == "472" and r.lines:
-        served = _parse_date(seg, seg.get(3).partition("-")[0])
+        served = date_value(seg, seg.get(3).partition("-")[0])
         r.lines[-1] = replace(r.lines[-1], service_date=served)
     elif seg.get(1) == "434" and not r.lines:
         start, _, end = seg.get(3).partition("-")
-        first = _parse_date(seg, start)
-        last = _parse_date(seg, end) if end else first
+        first = date_value(seg, start)
+        last = date_value(seg, end) if end else first
         r.claim = replace(r.claim, statement_from=first, statement_to=last)
 
 
@@ -267,8 +273,8 @@ def _sv1(r: _Reader, seg: Segment) -> None:
     pointers = tuple(int(p) for p in seg.components(7) if p.isdigit())
     line = ServiceLine(
         procedure[1] if len(procedure) > 1 else "",
-        _decimal(seg, 2),
-        _decimal(seg, 4),
+        number_element(seg, 2),
+        number_element(seg, 4),
         modifiers=tuple(m for m in procedure[2:6] if m),
         diagnosis_pointers=pointers,
     )
@@ -279,8 +285,8 @@ def _sv2(r: _Reader, seg: Segment) -> None:
     procedure = seg.components(2)
     line = ServiceLine(
         procedure[1] if len(procedure) > 1 else "",
-        _decimal(seg, 3),
-        _decimal(seg, 5),
+        number_element(seg, 3),
+        number_element(seg, 5),
         modifiers=tuple(m for m in procedure[2:6] if m),
         diagnosis_pointers=(1,),
         revenue_code=seg.get(1),
@@ -326,23 +332,8 @@ def _with_dot(code: str) -> str:
     return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
 
 
-def _decimal(seg: Segment, number: int) -> Decimal:
-    value = seg.get(number)
-    try:
-        return Decimal(value) if value else Decimal(0)
-    except InvalidOperation:
-        raise x12_error(seg.id, seg.position, f"element {number} is not a number") from None
-
-
 def _date(seg: Segment, number: int) -> date | None:
-    return _parse_date(seg, seg.get(number)) if seg.get(number) else None
-
-
-def _parse_date(seg: Segment, value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        raise x12_error(seg.id, seg.position, f"{value!r} is not a CCYYMMDD date") from None
+    return date_value(seg, seg.get(number)) if seg.get(number) else None
 
 
 _HANDLERS: dict[str, Callable[[_Reader, Segment], None]] = {
