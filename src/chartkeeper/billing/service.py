@@ -352,10 +352,8 @@ class Billing:
         """One released 837 file, as sent."""
         self.require(actor, BILLING_ROLES, "see claim batches")
         text = claim_batches.batch_x12(self.engine, known_id("Batch", batch_id))
-        rows, _ = self.worklist.items(None, 100_000, 0, batch_id=batch_id)
-        self.audit(
-            actor, "837 batch downloaded", [r.patient_id for r in rows], description=batch_id
-        )
+        patients = self.worklist.patients_of_batch(batch_id)
+        self.audit(actor, "837 batch downloaded", patients, description=batch_id)
         return text
 
     # -- remittance ---------------------------------------------------------------------------

@@ -53,15 +53,16 @@ def _ctx(request: Request) -> FhirContext:
 
 def page_context(request: Request) -> dict[str, Any]:
     """What every signed-in page shows: who is signed in, the sign-out form's token, and
-    whether the navigation offers the duplicate review (HIM technicians only)."""
+    which work queues the navigation offers (duplicates to HIM technicians, billing to coders
+    and billers): the user's role is looked up once."""
     session = current_session(request)
     key: bytes = request.app.state.session_key
+    role = _role(request, session.user) if session is not None else None
     return {
         "user": session.user if session else None,
         "csrf": csrf_token(key, session),
-        "nav_mpi": session is not None and _role(request, session.user) in MPI_ROLES,
-        "nav_billing": session is not None
-        and _role(request, session.user) in BILLING_ROLES | CODING_ROLES,
+        "nav_mpi": role in MPI_ROLES,
+        "nav_billing": role in BILLING_ROLES | CODING_ROLES,
     }
 
 

@@ -156,6 +156,13 @@ class ClaimWorklist:
         """One claim's row."""
         return self._one(billing_claims.c.claim_id == claim_id)
 
+    def patients_of_batch(self, batch_id: str) -> list[str]:
+        """The patients whose claims left in one batch (whom its download is about)."""
+        c = billing_claims.c
+        query = select(c.patient_id).where(c.batch_id == batch_id).distinct()
+        with self.database.read() as conn:
+            return sorted(str(row.patient_id) for row in conn.execute(query))
+
     def clean_ids(self) -> list[str]:
         """Every clean claim, oldest first (what a release of "all clean claims" sends)."""
         c = billing_claims.c
