@@ -471,11 +471,13 @@ class Billing:
             None if born is None else age_in_years(born, day),
         )
         findings = check_encounter(
-            self.registry.on(ICD10CM, day), self.registry.on(MCE, day), coded, day, facts
+            self.registry.on(ICD10CM, day),
+            self.registry.on(MCE, day),
+            coded,
+            day,
+            facts,
+            inpatient=(encounter.get("class") or {}).get("code") == "IMP",
         )
-        if (encounter.get("class") or {}).get("code") != "IMP":
-            # the MCE's unacceptable-principal list is about admissions (scrub/rules/mce_edits)
-            findings = [f for f in findings if f.rule != "unacceptable-principal"]
         return coding_outcome(encounter, conditions, diagnoses, findings)
 
     def _icd10cm_index(self, on: str | None) -> Any:

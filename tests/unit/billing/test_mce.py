@@ -62,6 +62,14 @@ def test_principal_diagnosis_edits_apply_to_the_first_code_only() -> None:
     assert check_mce(EDITS, ["E11.9", "V00.01XA"], AFTER, adult) == []
 
 
+def test_an_outpatient_visit_skips_only_the_admission_edit() -> None:
+    adult = PatientFacts("female", 40)
+    assert check_mce(EDITS, ["Z38.00"], AFTER, adult, inpatient=False) == []
+    assert _rules(check_mce(EDITS, ["V00.01XA"], AFTER, adult, inpatient=False)) == [
+        ("external-cause-as-principal", "V0001XA")
+    ]
+
+
 def test_without_the_edit_lists_the_findings_say_so() -> None:
     [finding] = check_mce(MemoryVersion(None, [], {}), ["O80"], AFTER, PatientFacts("male", 30))
     assert (finding.rule, finding.severity) == ("mce-not-loaded", "info")

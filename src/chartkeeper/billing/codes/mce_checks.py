@@ -24,6 +24,8 @@ PRINCIPAL_EDITS = {
         "Sequence the condition that occasioned the admission first",
     ),
 }
+#: MCE flags about the reason for an admission (UHDDS principal diagnosis): inpatient only.
+INPATIENT_ONLY = frozenset({"unacceptable"})
 
 
 def _patient_findings(
@@ -45,9 +47,19 @@ def _patient_findings(
 
 
 def check_mce(
-    edits: CodeVersion, diagnoses: Sequence[str], day: date, patient: PatientFacts
+    edits: CodeVersion,
+    diagnoses: Sequence[str],
+    day: date,
+    patient: PatientFacts,
+    *,
+    inpatient: bool = True,
 ) -> list[Finding]:
-    """MCE findings on ``diagnoses`` (principal first) for a patient on the date of service."""
+    """MCE findings on ``diagnoses`` (principal first) for a patient on the date of service.
+
+    ``inpatient`` False leaves out the edits about the reason for an admission (see
+    ``INPATIENT_ONLY``): on an outpatient visit the first-listed code is the reason for the
+    visit, where e.g. F17.210 or a status Z code is proper (ICD-10-CM Guidelines, Section IV).
+    """
     if edits.version is None:
         message = "The MCE edit lists are not loaded: sex, age and principal edits not run"
         hint = "Load them: chartkeeper codes load mce FILE"
@@ -58,7 +70,8 @@ def check_mce(
         found = edits.get(code)
         flags = flags_on(found.extra, day) if found else set()
         findings += _patient_findings(code, flags, day, patient)
-        for flag in sorted(flags & PRINCIPAL_EDITS.keys()) if position == 0 else []:
+        principal = PRINCIPAL_EDITS.keys() if inpatient else PRINCIPAL_EDITS.keys() - INPATIENT_ONLY
+        for flag in sorted(flags & principal) if position == 0 else []:
             rule, message, hint = PRINCIPAL_EDITS[flag]
             shown = dotted("icd10cm", code)
             findings.append(Finding(rule, "error", code, message.format(code=shown), hint))
@@ -71,6 +84,9 @@ def check_encounter(
     diagnoses: Sequence[str],
     day: date,
     patient: PatientFacts,
+    *,
+    inpatient: bool = True,
 ) -> list[Finding]:
     """All coding checks: the ICD-10-CM conventions, then the MCE edits."""
-    return check_diagnoses(codes, diagnoses) + check_mce(edits, diagnoses, day, patient)
+    mce = check_mce(edits, diagnoses, day, patient, inpatient=inpatient)
+    return check_diagnoses(codes, diagnoses) + mce

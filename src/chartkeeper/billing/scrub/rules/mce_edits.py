@@ -32,11 +32,6 @@ RULE = Rule(
 )
 #: The edits that apply to the principal diagnosis only.
 PRINCIPAL_RULES = frozenset(rule for rule, _, _ in PRINCIPAL_EDITS.values())
-#: Inpatient only: the MCE's unacceptable-principal list is about the reason for an admission
-#: (UHDDS principal diagnosis). On a professional or outpatient claim the first-listed
-#: diagnosis is the reason for the visit, where e.g. nicotine dependence (F17.210) or a
-#: status Z code is proper (ICD-10-CM Guidelines, Section IV).
-INPATIENT_ONLY = frozenset({"unacceptable-principal"})
 
 
 def check(scrub: ScrubClaim, context: ScrubContext) -> Iterator[Issue]:
@@ -52,17 +47,16 @@ def check(scrub: ScrubClaim, context: ScrubContext) -> Iterator[Issue]:
     edits = context.table(MCE, day)
     patient = patient_of(claim)
     facts = PatientFacts(sex_of(patient), age_on(patient.birth_date, day))
+    inpatient = scrub.kind == "837I"  # the unacceptable-principal edit is about admissions
     if edits.version is None:
-        for finding in check_mce(edits, claim.diagnoses, day, facts):
+        for finding in check_mce(edits, claim.diagnoses, day, facts, inpatient=inpatient):
             yield from_finding(RULE, claim, finding)
         return
     flagged = edits.derived("flagged", _flagged)
     for position, code in enumerate(claim.diagnoses):
         if code_of(code) not in flagged:
             continue  # no flag in any period: check_mce finds nothing for it
-        for finding in check_mce(edits, [code], day, facts):
-            if finding.rule in INPATIENT_ONLY and scrub.kind != "837I":
-                continue
+        for finding in check_mce(edits, [code], day, facts, inpatient=inpatient):
             if position == 0 or finding.rule not in PRINCIPAL_RULES:
                 yield from_finding(RULE, claim, finding)
 
