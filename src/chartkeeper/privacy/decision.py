@@ -45,12 +45,14 @@ from chartkeeper.privacy.rules import (
     non_patient_types,
 )
 from chartkeeper.privacy.sensitivity import (
+    NO_PATIENT_DISCLOSURE,
     PART2_CODES,
     PSYCHOTHERAPY_NOTE,
     VERY_RESTRICTED,
     Label,
     grant_code,
     hidden_labels,
+    is_held_from_patient,
     label_name,
     security_labels,
     sensitive_labels,
@@ -206,6 +208,9 @@ def _applicable(case: _Case) -> tuple[ConsentRestriction, ...]:
 
 
 def _check_labels(case: _Case) -> Decision | None:
+    if case.role == "patient" and is_held_from_patient(case.resource):
+        reason = "the record is held for clinician review (NOPAT) and not yet released"
+        return Decision(False, reason, "held-for-review", case.hide)
     labels = sensitive_labels(case.resource)
     if not labels:
         return None
@@ -373,6 +378,8 @@ def _search_filter(actor: Actor, resource_type: str | None, context: AccessConte
         return replace(_NOTHING, reason=reason)
     patient_ids = patients_in_reach(actor, role, context.relationships, context.break_glass)
     hidden = hidden_labels(context.sensitivity_grants)
+    if role == "patient":  # results held for clinician review (never lifted for the patient)
+        hidden |= {NO_PATIENT_DISCLOSURE}
     applicable = _search_restrictions(actor, role, patient_ids, context)
     author = author_reference(actor, role) if PSYCHOTHERAPY_NOTE in hidden else None
     non_patient = non_patient_types(role) & types
@@ -416,7 +423,11 @@ def _visible_by_patient(
 ) -> dict[str, frozenset[Label]]:
     visible: dict[str, frozenset[Label]] = {}
     if role == "patient" and actor.patient_id:
-        visible[actor.patient_id] = hidden - {VERY_RESTRICTED, PSYCHOTHERAPY_NOTE}
+        visible[actor.patient_id] = hidden - {
+            VERY_RESTRICTED,
+            PSYCHOTHERAPY_NOTE,
+            NO_PATIENT_DISCLOSURE,
+        }
     if role in CLINICAL_ROLES:
         for patient_id in context.break_glass:
             visible[patient_id] = hidden - {PSYCHOTHERAPY_NOTE}

@@ -61,6 +61,22 @@ LOCAL_DOCUMENT_TYPE_SYSTEM = "https://chartkeeper.example.org/fhir/CodeSystem/do
 LOCAL_PSYCHOTHERAPY_TYPE: Label = (LOCAL_DOCUMENT_TYPE_SYSTEM, "psychotherapy-note")
 _NOTE_TYPES = frozenset({"DocumentReference", "Composition"})
 
+#: v3-ActCode RefrainPolicy NOPAT, "no disclosure to patient, family or caregivers without
+#: attending provider's authorization": a result held for clinician review. Only the patient
+#: is refused (clinicians see it); a clinician releases it by removing the label.
+NO_PATIENT_DISCLOSURE: Label = (ACT_CODE, "NOPAT")
+NOPAT_DISPLAY = (
+    "no disclosure to patient, family or caregivers without attending provider's authorization"
+)
+#: Statuses of a result not yet final, which ``labels_to_add`` holds back from the patient.
+_UNRELEASED: Mapping[str, tuple[str, frozenset[str]]] = MappingProxyType(
+    {
+        "Observation": ("status", frozenset({"registered", "preliminary"})),
+        "DiagnosticReport": ("status", frozenset({"registered", "partial", "preliminary"})),
+        "DocumentReference": ("docStatus", frozenset({"preliminary"})),
+    }
+)
+
 #: Every label that needs an explicit grant.
 SENSITIVE_LABELS: frozenset[Label] = frozenset(
     {RESTRICTED, VERY_RESTRICTED} | {(ACT_CODE, code) for code in SENSITIVITY_CODES}
@@ -107,13 +123,29 @@ def labels_to_add(resource: Mapping[str, Any]) -> list[dict[str, str]]:
     """``meta.security`` codings a write should add so search can see what the decision sees.
 
     Search filters on labels only (the ``_security`` index), so a psychotherapy note typed
-    with the local code must also carry PSYTHPN before it is stored.
+    with the local code must also carry PSYTHPN before it is stored, and a result that is not
+    final yet carries NOPAT (held for clinician review) until a clinician releases it.
     """
-    if is_local_psychotherapy_note(resource) and PSYCHOTHERAPY_NOTE not in security_labels(
-        resource
-    ):
-        return [{"system": ACT_CODE, "code": "PSYTHPN", "display": SENSITIVITY_CODES["PSYTHPN"]}]
-    return []
+    present = security_labels(resource)
+    added = []
+    if is_local_psychotherapy_note(resource) and PSYCHOTHERAPY_NOTE not in present:
+        added.append(
+            {"system": ACT_CODE, "code": "PSYTHPN", "display": SENSITIVITY_CODES["PSYTHPN"]}
+        )
+    if is_unreleased(resource) and NO_PATIENT_DISCLOSURE not in present:
+        added.append({"system": ACT_CODE, "code": "NOPAT", "display": NOPAT_DISPLAY})
+    return added
+
+
+def is_unreleased(resource: Mapping[str, Any]) -> bool:
+    """True for a result or note whose status says it is not final yet."""
+    rule = _UNRELEASED.get(str(resource.get("resourceType")))
+    return rule is not None and resource.get(rule[0]) in rule[1]
+
+
+def is_held_from_patient(resource: Mapping[str, Any] | None) -> bool:
+    """True when the record carries NOPAT: the patient may not see it yet."""
+    return NO_PATIENT_DISCLOSURE in security_labels(resource)
 
 
 def hidden_labels(grants: frozenset[str]) -> frozenset[Label]:
