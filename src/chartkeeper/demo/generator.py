@@ -15,6 +15,7 @@ from .history import chronic_conditions, plan_visits, small_history
 from .hospital import Hospital, build_hospital
 from .ids import IdMaker, make_mrn
 from .medications import stop_all
+from .orders import add_advance_directive, add_pending_orders
 from .people import Person, make_person, patient_resource
 from .visits import run_visit
 
@@ -38,6 +39,8 @@ def patient_record(
     for visit in visits:
         run_visit(chart, visit, onsets)
     add_care_team(chart, died is not None)
+    add_pending_orders(chart, died is not None)
+    add_advance_directive(chart)
     if died:
         stop_all(chart)
     return chart.resources, died
