@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from chartkeeper.cli.main import cli
 from chartkeeper.core.clock import FixedClock
 from chartkeeper.privacy.actor import Actor
-from chartkeeper.privacy.audit import AuditKeys, AuditLedger, audit_event, load_keys
+from chartkeeper.privacy.audit import AuditKeys, AuditLedger, audit_event, load_keys, verify
 from chartkeeper.privacy.audit.chain import EntryHasher, canonical_json, hashed_message
 from chartkeeper.privacy.audit.checkpoints import export_checkpoints
 from chartkeeper.privacy.audit.compact import read_entry
@@ -137,6 +137,36 @@ def store(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> 
     engine.dispose()
 
 
+#: With ``walk="ranges"``: 300 entries in five ranges, 1-60 proved in the test's process and
+#: 61-120, 121-180, 181-240 and 241- in worker processes.
+RANGE_STARTS = [1, 61, 121, 181, 241]
+
+
+@pytest.fixture(autouse=True, params=["serial", "ranges"])
+def walk(request: pytest.FixtureRequest, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every tampering is also tried with the SQLite ledger cut into ranges proved by worker
+    processes (as large ledgers are): the sequential walk must still name the same entry."""
+    if request.param == "ranges":
+        if not database_url.startswith("sqlite"):
+            pytest.skip("ranges are proved in parallel on a SQLite file only")
+        monkeypatch.setattr(verify, "RANGE_ENTRIES", 20)
+        monkeypatch.setattr(verify, "_cores", lambda: len(RANGE_STARTS))
+    return str(request.param)
+
+
+def _resumed_at(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records where each sequential stream of the walk starts."""
+    starts: list[int] = []
+    stream = verify._stream
+
+    def spy(connection: Connection, first: int = 1, last: int | None = None) -> Any:
+        starts.append(first)
+        return stream(connection, first, last)
+
+    monkeypatch.setattr(verify, "_stream", spy)
+    return starts
+
+
 # --- an untouched ledger -------------------------------------------------------------------------
 
 
@@ -147,6 +177,76 @@ def test_an_untouched_ledger_verifies(store: Store) -> None:
     result = store.cli("audit", "verify")
     assert result.exit_code == 0, result.output
     assert result.stdout == "audit ledger intact: 300 entries, 3 signed checkpoints checked\n"
+
+
+def test_the_ranges_prove_the_whole_ledger_in_parallel(
+    store: Store, walk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = _resumed_at(monkeypatch)
+    assert store.problem() is None
+    # the first range in this process, then the (empty) rest after the last proved range
+    assert starts == ([1, 301] if walk == "ranges" else [1])
+
+
+def test_the_sequential_walk_resumes_at_the_first_range_not_proved(
+    store: Store, walk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.tamper("UPDATE audit_ledger SET agent = 'dr.mallory' WHERE seq = 200")
+    starts = _resumed_at(monkeypatch)
+    assert store.problem() == "entry 200 was altered"
+    assert starts == ([1, 181] if walk == "ranges" else [1])
+
+
+def test_a_worker_that_fails_proves_nothing_and_the_walk_goes_on(
+    store: Store, walk: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken_worker.py"
+    broken.write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.setattr(verify, "WORKER", broken)
+    store.tamper("UPDATE audit_ledger SET outcome = '4' WHERE seq = 250")
+    starts = _resumed_at(monkeypatch)
+    assert store.problem() == "entry 250 was altered"
+    assert starts == ([1, 61] if walk == "ranges" else [1])
+
+
+@pytest.mark.parametrize(
+    ("statements", "problem"),
+    [
+        (["UPDATE audit_ledger SET agent = 'x' WHERE seq = 120"], "entry 120 was altered"),
+        (["UPDATE audit_ledger SET agent = 'x' WHERE seq = 121"], "entry 121 was altered"),
+        (["UPDATE audit_ledger SET entry_hash = prev_hash WHERE seq = 60"], "entry 60 was altered"),
+        (["DELETE FROM audit_ledger WHERE seq = 120"], "entry 120 is missing (deleted)"),
+        (["DELETE FROM audit_ledger WHERE seq = 121"], "entry 121 is missing (deleted)"),
+        (["DELETE FROM audit_ledger WHERE seq = 241"], "entry 241 is missing (deleted)"),
+        (
+            ["DELETE FROM audit_ledger WHERE seq BETWEEN 100 AND 130"],
+            "entries 100 to 130 are missing (deleted)",
+        ),
+        (
+            [
+                "UPDATE audit_ledger SET seq = -1 WHERE seq = 120",
+                "UPDATE audit_ledger SET seq = 120 WHERE seq = 121",
+                "UPDATE audit_ledger SET seq = 121 WHERE seq = -1",
+            ],
+            "entries 120 and 121 are out of order",
+        ),
+    ],
+    ids=[
+        "edit-last-of-range",
+        "edit-first-of-range",
+        "edit-hash-before-a-worker-anchor",
+        "delete-last-of-range",
+        "delete-first-of-range",
+        "delete-first-of-open-range",
+        "delete-across-ranges",
+        "swap-across-ranges",
+    ],
+)
+def test_tampering_at_a_range_boundary_is_named(
+    store: Store, statements: list[str], problem: str
+) -> None:
+    store.tamper(*statements)
+    assert store.problem() == problem
 
 
 # --- edits ---------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ stored in that canonical form, so verify splices the stored text in instead of r
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -17,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from chartkeeper.privacy.audit.verify_range import hmac_states
 from chartkeeper.store.audit_schema import GENESIS_HASH
 
 __all__ = ["GENESIS_HASH", "Entry", "EntryHasher", "canonical_json", "hashed_message"]
@@ -26,7 +26,6 @@ __all__ = ["GENESIS_HASH", "Entry", "EntryHasher", "canonical_json", "hashed_mes
 _ORJSON_OPTIONS = (
     orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 )
-BLOCK_SIZE = 64  # SHA-256's block size, as HMAC needs
 MESSAGE = (
     '%s{"action":%s,"agent":%s,"event":%s,"outcome":%s,"patientIds":%s,"recordedAt":%d,"seq":%d}'
 )
@@ -111,11 +110,7 @@ class EntryHasher:
     """
 
     def __init__(self, key: bytes) -> None:
-        if len(key) > BLOCK_SIZE:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(BLOCK_SIZE, b"\0")
-        self.inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
-        self.outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+        self.inner, self.outer = hmac_states(key)
 
     def digest(self, message: bytes) -> str:
         """The hex HMAC of ``message``."""
