@@ -10,12 +10,6 @@ import pytest
 
 from chartkeeper.billing.account_model import Adjustment, ChargeLine, ClaimActivity
 from chartkeeper.billing.statements.content import TEXT
-from chartkeeper.billing.statements.readability import (
-    count_syllables,
-    flesch_kincaid_grade,
-    sentence_count,
-    words_of,
-)
 from chartkeeper.billing.statements.words import (
     ADJUSTMENT_WORDS,
     GROUP_WORDS,
@@ -25,6 +19,12 @@ from chartkeeper.billing.statements.words import (
     claim_summary,
     explain,
     status_words,
+)
+from chartkeeper.language.readability import (
+    count_syllables,
+    flesch_kincaid_grade,
+    sentence_count,
+    words_of,
 )
 
 GRADE_LIMIT = 8.0

@@ -7,7 +7,6 @@ Public API: `BillingOffice`, `statement_html`, `statement_pdf`, `statement_css` 
 
 from __future__ import annotations
 
-from chartkeeper.billing.statements.readability import flesch_kincaid_grade
 from chartkeeper.billing.statements.render import (
     BillingOffice,
     statement_css,
@@ -15,6 +14,7 @@ from chartkeeper.billing.statements.render import (
     statement_pdf,
 )
 from chartkeeper.billing.statements.words import claim_summary, explain, status_words
+from chartkeeper.language.readability import flesch_kincaid_grade
 
 __all__ = [
     "BillingOffice",
