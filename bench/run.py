@@ -13,8 +13,10 @@ from pathlib import Path
 import access
 import audit_overhead
 import audit_verify
+import chart_search_speed
 import code_search
 import coding_speed
+import explain_speed
 import ingest
 import memory
 import mpi_quality
@@ -24,6 +26,7 @@ import remit_speed
 import report
 import scrub_speed
 import search_latency
+import summary_speed
 import x12_speed
 from common import Section, git_commit, load_average, machine_facts, synthea_dir
 from servers import bare_server, chartkeeper_server, unaudited_server
@@ -43,11 +46,17 @@ NAMES = (
     "x12",
     "code-search",
     "coding",
+    "summary",
+    "explain",
+    "chart-search",
 )
 #: The billing and coding benchmarks (issue 5): each builds what it needs in process.
 BILLING = ("scrub", "remit", "x12", "code-search", "coding")
 #: Benchmarks that build their own small store and need no Synthea data.
-SELF_CONTAINED = frozenset({"audit-overhead", "audit-verify", "mpi-quality", "mpi-scale", *BILLING})
+SELF_CONTAINED = frozenset(
+    {"audit-overhead", "audit-verify", "mpi-quality", "mpi-scale", "summary", "explain", *BILLING}
+    | {"chart-search"}
+)
 
 
 def _names(value: str) -> list[str]:
@@ -203,6 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         sections += _synthea_benchmarks(selected - SELF_CONTAINED, args.quick)
     sections += _audit_benchmarks(selected & SELF_CONTAINED, args.quick)
     sections += _billing_benchmarks(selected & set(BILLING), args.quick)
+    if "summary" in selected:  # issue 6: builds (once, cached) its own 500,000-resource store
+        print("summary: $summary on a 500,000-resource store ...", flush=True)
+        sections.append(summary_speed.run(args.quick))
+    if "explain" in selected:  # issue 6: plain-language explanations of notes, in process
+        print("explain: demo and nursing notes explained, time and grades ...", flush=True)
+        sections.append(explain_speed.run(args.quick))
+    if "chart-search" in selected:  # issue 6: builds (once, cached) its own 100,000-resource store
+        print("chart-search: ranked search of one chart, p50/p95 in process ...", flush=True)
+        sections.append(chart_search_speed.run(args.quick))
     facts.append(("Load average at end (1/5/15 min)", load_average()))
     order = {name: n for n, name in enumerate(NAMES)}
     sections.sort(key=lambda s: order[s.name])

@@ -32,6 +32,7 @@ from chartkeeper.privacy.services import SecurityServices, build_security
 from chartkeeper.store.engine import is_sqlite, make_engine
 from chartkeeper.store.migrate import upgrade
 from chartkeeper.store.repository import SqlRepository
+from chartkeeper.summary.explain import Explainer
 
 
 def add_sensitivity_labels(resource: dict[str, Any]) -> None:
@@ -115,6 +116,17 @@ class Services:
             charge_ceiling=Decimal(str(s.billing_charge_ceiling)),
         )
         return Billing(self.engine, self.codes, self.ledger, self.clock, config, self.for_actor)
+
+    @cached_property
+    def explainer(self) -> Explainer:
+        """Plain-language explanations for patients (``$explain`` and the portal)."""
+        return Explainer(self.for_actor, self._icd10cm_title)
+
+    def _icd10cm_title(self, code: str) -> str | None:
+        """The official ICD-10-CM title of ``code`` in the version in force today, if loaded."""
+        view = self.codes.on("icd10cm", self.clock.now().date())
+        found = view.get(code.replace(".", "").strip().upper())
+        return found.display if found else None
 
     @property
     def fhir(self) -> FhirContext:

@@ -955,12 +955,17 @@ SECURITY_PATHS = (
     "/.well-known/smart-configuration", "/.well-known/jwks.json", "/signin", "/signout",
     "/portal/access-log", "/patients/{id}/break-the-glass", "/privacy/break-glass",
     "/privacy/break-glass/{id}", "/fhir/Patient/{id}", "/patients/{id}",
+    "/fhir/$explain", "/fhir/Observation/{id}/$explain", "/fhir/{id}/{id}/$explain",
+    "/fhir/Patient/{id}/$summary", "/api/patients/{id}/summary", "/api/patients/{id}/search",
+    "/patients/{id}/search", "/patients/{id}/emergency", "/patients/{id}/emergency/break-the-glass",
+    "/portal/explain", "/portal/explain/Observation/{id}", "/portal/explain/{id}/{id}",
 )  # fmt: skip
 FORM_FIELDS = (
     "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type",
     "scope", "code", "redirect_uri", "code_verifier", "refresh_token", "response_type", "state",
     "aud", "code_challenge", "code_challenge_method", "name", "password", "next", "csrf",
     "reason", "hours", "decision", "patient", "date", "_count", "agent", "entity", "x",
+    "q", "limit", "text", "reference", "resource",
 )  # fmt: skip
 FORM_VALUES = st.one_of(
     st.sampled_from(("client_credentials", "authorization_code", "refresh_token", "code",

@@ -67,8 +67,44 @@ def test_find_a_patient_and_open_the_chart(
         "Results",
         "Notes",
     ):
-        assert page.get_by_role("heading", name=section).count() == 1, section
+        # level 2: the clinician summary above has level-3 headings with the same words
+        assert page.get_by_role("heading", name=section, level=2).count() == 1, section
     page.screenshot(path=str(screenshot_dir / "chart.png"), full_page=True)
+
+
+def test_the_chart_opens_with_the_clinician_summary(
+    live_server: str, page: Any, screenshot_dir: Path
+) -> None:
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/patients")
+    page.locator("table tbody tr td a").first.click()
+    page.wait_for_url("**/patients/*")
+    summary = page.locator("#summary")
+    assert summary.get_by_role("heading", name="Clinician summary", level=2).count() == 1
+    for heading in (
+        "Code status and advance directives",
+        "Allergies and intolerances",
+        "Active problems",
+        "Active medications",
+        "Latest vital signs",
+        "Latest laboratory results",
+        "Pending orders and referrals",
+        "Care team",
+    ):
+        assert summary.get_by_role("heading", name=heading, level=3).count() == 1, heading
+    summary_box, encounters_box = summary.bounding_box(), page.locator("#encounters").bounding_box()
+    assert summary_box is not None and encounters_box is not None
+    assert summary_box["y"] < encounters_box["y"]  # the summary comes first
+    vitals = summary.locator("#summary-vitals + table tbody tr")
+    assert vitals.count() >= 1  # every demo patient has had vitals taken
+    href = vitals.first.locator("a[href^='/fhir/Observation/']").first.get_attribute("href")
+    assert href is not None
+    response = page.request.get(f"{live_server}{href}")
+    assert response.status == 200 and response.json()["resourceType"] == "Observation"
+    emergency = page.get_by_role("link", name="Emergency view").get_attribute("href")
+    assert emergency is not None and emergency.endswith("/emergency")
+    assert page.get_by_label("Search this chart").count() == 1
+    page.screenshot(path=str(screenshot_dir / "chart_summary.png"), full_page=True)
 
 
 def test_every_chart_line_links_to_its_fhir_source(live_server: str, page: Any) -> None:

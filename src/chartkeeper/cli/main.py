@@ -214,3 +214,7 @@ from chartkeeper.cli.billing_commands import claims_group, remit_group, statemen
 cli.add_command(claims_group)
 cli.add_command(remit_group)
 cli.add_command(statement)
+
+from chartkeeper.cli.explain_commands import explain  # noqa: E402
+
+cli.add_command(explain)

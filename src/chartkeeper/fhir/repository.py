@@ -53,6 +53,28 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class TextPhrase:
+    """Words that must appear in this order (folded as ``fhir.text.normalize`` folds them);
+    the last one as a prefix when ``prefix`` (chart search)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+#: A chart search's text query: every group must match; a group matches when any of its
+#: phrases does (the words the user typed and their abbreviation/synonym variants).
+TextQuery = tuple[tuple[TextPhrase, ...], ...]
+
+
+@dataclass(frozen=True)
+class ChartMatch:
+    """One resource a chart search found, with its relevance (higher is better)."""
+
+    stored: StoredResource
+    score: float
+
+
+@dataclass(frozen=True)
 class HistoryQuery:
     """Which history to list: system (no type), type, or instance; newest first."""
 
@@ -136,6 +158,17 @@ class ResourceTransaction(Protocol):
         self, resource_type: str | None, visibility: Visibility | None = None
     ) -> Iterator[StoredResource]:
         """Every current resource (of a type), for export."""
+        ...
+
+    def chart_search(
+        self,
+        patient_id: str,
+        query: TextQuery,
+        limit: int,
+        visibility: Visibility | None = None,
+    ) -> tuple[list[ChartMatch], int]:
+        """The ``limit`` best current resources of one Patient's compartment whose narrative
+        or content matches ``query``, best first, and how many match in all."""
         ...
 
 

@@ -20,11 +20,13 @@ from chartkeeper.core.clock import Clock
 from chartkeeper.core.errors import ChartkeeperError, ForbiddenError
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.fhir.repository import (
+    ChartMatch,
     HistoryQuery,
     ResourceRepository,
     ResourceTransaction,
     SearchPage,
     StoredResource,
+    TextQuery,
 )
 from chartkeeper.fhir.search_request import Include, SearchRequest
 from chartkeeper.fhir.visibility import Visibility
@@ -376,6 +378,23 @@ class GuardedTransaction:
             self._refuse(decision, resource_type or "*", [], "export")
         self._audit_read("export", [], resource_type or "*")
         yield from self._inner.iterate(resource_type, self._visibility(resource_type))
+
+    def chart_search(
+        self,
+        patient_id: str,
+        query: TextQuery,
+        limit: int,
+        visibility: Visibility | None = None,
+    ) -> tuple[list[ChartMatch], int]:
+        """Filtered exactly as a search is (the same ``Visibility``, so a hidden row is
+        neither returned nor counted) and audited as one, naming the patient whose records
+        were returned; the caller decides first whether the Patient itself is visible."""
+        found: tuple[list[ChartMatch], int] = self._inner.chart_search(
+            patient_id, query, limit, self._visibility(None)
+        )
+        patients = sorted({m.stored.patient_id for m in found[0] if m.stored.patient_id})
+        self._audit_read("search", patients, f"Patient/{patient_id}", query="chart-search")
+        return found
 
     # -- writes -------------------------------------------------------------------------------
 

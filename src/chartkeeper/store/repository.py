@@ -12,10 +12,17 @@ from sqlalchemy.exc import OperationalError
 from chartkeeper.core.errors import BusyError
 from chartkeeper.core.ids import is_valid_id
 from chartkeeper.fhir.index_rows import IndexRows
-from chartkeeper.fhir.repository import HistoryQuery, SearchPage, StoredResource
+from chartkeeper.fhir.repository import (
+    ChartMatch,
+    HistoryQuery,
+    SearchPage,
+    StoredResource,
+    TextQuery,
+)
 from chartkeeper.fhir.search_request import Include, SearchRequest
 from chartkeeper.fhir.visibility import Visibility
 from chartkeeper.store import schema
+from chartkeeper.store.chart_search_sql import bodies_query, chart_search_query, is_searchable
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
 from chartkeeper.store.point_reads import PointReader, point_reader
@@ -27,6 +34,16 @@ from chartkeeper.store.writes import PendingWrites
 
 R = schema.resources
 H = schema.history
+#: the columns of ``rows.stored_tuple`` (as ``point_reads._COLUMNS``), in its order
+COLUMNS = (
+    R.c.res_type,
+    R.c.res_id,
+    R.c.version_id,
+    R.c.last_updated,
+    R.c.deleted,
+    R.c.patient_id,
+    R.c.body,
+)
 #: built once: composing the statement on every read costs more than running it
 READ_ONE = select(R).where(R.c.res_type == bindparam("t"), R.c.res_id == bindparam("i"))
 
@@ -239,9 +256,11 @@ class SqlTransaction:
             conditions.append(R.c.res_type.in_(types))
         if since is not None:
             conditions.append(R.c.last_updated >= since)
-        query = select(R).where(*conditions).order_by(R.c.res_type, R.c.res_id)
-        for row in self.connection.execute(query):
-            yield stored_row(row)
+        query = select(*COLUMNS).where(*conditions).order_by(R.c.res_type, R.c.res_id)
+        # rows read by position: a compartment is thousands of rows, and the name lookups of
+        # SQLAlchemy's Row cost more per row than the query does
+        for row in self.connection.execute(query).all():
+            yield stored_tuple(row)
 
     def referenced_by_compartment(
         self, patient_id: str, visibility: Visibility | None = None
@@ -285,6 +304,28 @@ class SqlTransaction:
         )
         for row in result:
             yield stored_row(row)
+
+    def chart_search(
+        self,
+        patient_id: str,
+        query: TextQuery,
+        limit: int,
+        visibility: Visibility | None = None,
+    ) -> tuple[list[ChartMatch], int]:
+        if not is_searchable(query) or limit < 1:
+            return [], 0
+        self.flush()
+        dialect = self.connection.dialect.name
+        ranked = self.connection.execute(
+            chart_search_query(dialect, patient_id, query, visibility)
+        ).all()
+        best = {(row.res_type, row.res_id): float(row.score) for row in ranked[:limit]}
+        if not best:
+            return [], 0
+        rows = self.connection.execute(bodies_query(list(best))).all()
+        found = {(row.res_type, row.res_id): stored_row(row) for row in rows}
+        matches = [ChartMatch(found[key], score) for key, score in best.items() if key in found]
+        return matches, len(ranked)
 
 
 class SqlRepository:

@@ -28,10 +28,14 @@ from chartkeeper.web import (
     billing_pages,
     break_glass_api,
     break_glass_pages,
+    chart_search_api,
+    clinician_api,
+    explain_api,
     fhir_api,
     mpi_api,
     mpi_pages,
     portal,
+    summary_api,
     terminology_api,
     workbench,
 )
@@ -107,10 +111,14 @@ def create_app(services: Services) -> Starlette:
             *mpi_api.routes(),  # $match, $merge, $unmerge and the MPI queue API, before /fhir
             *terminology_api.routes(),  # CodeSystem/$lookup, ValueSet/$expand..., before /fhir
             *billing_api.routes(),  # Claim/$scrub, Claim/{id}/$x12 and /api/billing, before /fhir
+            *explain_api.routes(),  # $explain and the portal's explanations, before /fhir
+            *summary_api.routes(),  # Patient/{id}/$summary and the emergency view, before /fhir
             Mount("/fhir", routes=fhir_api.routes()),
             *oauth_routes(),
             *auth_routes(),
+            *clinician_api.routes(),  # /api/patients/{id}/summary
             *break_glass_pages.routes(),
+            *chart_search_api.routes(),  # /api/patients/{id}/search and its workbench page
             *workbench.routes(),
             *mpi_pages.routes(),
             *billing_pages.routes(),

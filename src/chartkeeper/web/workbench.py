@@ -17,10 +17,10 @@ from chartkeeper.billing.service import BILLING_ROLES, CODING_ROLES
 from chartkeeper.core.errors import ChartkeeperError, ForbiddenError, NotFoundError
 from chartkeeper.fhir.interactions import search
 from chartkeeper.fhir.interactions.context import FhirContext
-from chartkeeper.fhir.interactions.read import found
 from chartkeeper.mpi.service import MPI_ROLES
+from chartkeeper.summary.clinician import ClinicianSummary, build_summary, read_record
 from chartkeeper.web.auth import current_session, fhir_context
-from chartkeeper.web.chart_view import SECTIONS, build_chart, human_name
+from chartkeeper.web.chart_view import SECTIONS, Chart, build_chart, human_name
 from chartkeeper.web.sessions import csrf_token
 
 _ROOT = package_files.files("chartkeeper.web")
@@ -123,17 +123,16 @@ def _page_url(filled: dict[str, str], offset: int) -> str:
     return f"/patients?{query}"
 
 
-def _load_chart(ctx: FhirContext, patient_id: str) -> Any:
-    with ctx.repository.reading() as tx:
-        patient = found("Patient", patient_id, tx.read("Patient", patient_id)).resource()
-        resources = [r.resource() for r in tx.compartment(patient_id, None, None)]
-    return build_chart(patient, resources)
+def _load_chart(ctx: FhirContext, patient_id: str) -> tuple[Chart, ClinicianSummary]:
+    """The full sections and the clinician summary, from one guarded (audited) read."""
+    record = read_record(ctx, patient_id, types=None)
+    return build_chart(record.patient, record.resources), build_summary(record)
 
 
 async def chart(request: Request) -> Response:
     patient_id = request.path_params["id"]
     try:
-        chart_data = await run_in_threadpool(_load_chart, _ctx(request), patient_id)
+        chart_data, summary = await run_in_threadpool(_load_chart, _ctx(request), patient_id)
     except (NotFoundError, ForbiddenError) as error:
         from chartkeeper.web.break_glass_pages import refused_chart  # it imports this module
 
@@ -143,6 +142,7 @@ async def chart(request: Request) -> Response:
         **page_context(request),
         title=f"Chart of {human_name(chart_data.patient)}",
         chart=chart_data,
+        summary=summary,
         sections=SECTIONS,
     )
 

@@ -41,6 +41,15 @@ OPERATIONS = (
         "caller's access.",
     ),
     (
+        "summary",
+        "Patient",
+        "http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
+        "[base]/Patient/[id]/$summary (GET, or POST with an empty body or a Parameters): the "
+        "International Patient Summary as a document Bundle (problems, medications, allergies, "
+        "and the recommended sections the record holds, each with narrative), filtered by the "
+        "caller's access and audited.",
+    ),
+    (
         "access-log",
         "Patient",
         f"{LOCAL_CANONICAL}/OperationDefinition/Patient-access-log",
@@ -137,6 +146,18 @@ OPERATIONS = (
         "Resource",
         "http://hl7.org/fhir/OperationDefinition/Resource-validate",
         "POST [base]/[type]/$validate with a resource or a Parameters body.",
+    ),
+)
+#: Operations on the whole server (rest.operation): (name, definition, documentation).
+SYSTEM_OPERATIONS = (
+    (
+        "explain",
+        f"{LOCAL_CANONICAL}/OperationDefinition/explain",
+        "POST [base]/$explain with Parameters holding one of reference (Type/id), resource or "
+        "text, or GET [base]/[type]/[id]/$explain: the record in plain words for a patient "
+        "(Parameters: text, original, grade of both by Flesch-Kincaid and Coleman-Liau, one "
+        "span per explained phrase with its offsets in the original, flags for what was left "
+        "as written). A record the caller may not see answers 404 (docs/explain.md).",
     ),
 )
 #: AuditEvents are served from the audit ledger, read-only: only these interactions and these
@@ -275,6 +296,10 @@ def capability_statement(ctx: FhirContext) -> dict[str, Any]:
                 "resource": [_resource(ctx.registry, t) for t in types],
                 "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
                 "searchParam": search_params(ctx.registry, "Resource"),
+                "operation": [
+                    {"name": name, "definition": url, "documentation": documentation}
+                    for name, url, documentation in SYSTEM_OPERATIONS
+                ],
             }
         ],
     }

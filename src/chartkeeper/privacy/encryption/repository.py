@@ -20,10 +20,12 @@ from sqlalchemy import Connection
 
 from chartkeeper.fhir.index_rows import IndexRows
 from chartkeeper.fhir.repository import (
+    ChartMatch,
     HistoryQuery,
     ResourceTransaction,
     SearchPage,
     StoredResource,
+    TextQuery,
 )
 from chartkeeper.fhir.search_request import Include, SearchRequest
 from chartkeeper.fhir.visibility import Visibility
@@ -180,6 +182,16 @@ class EncryptedTransaction:
     ) -> Iterator[StoredResource]:
         for stored in self._inner.iterate(resource_type, visibility):
             yield revealed(stored, self._cipher)
+
+    def chart_search(
+        self,
+        patient_id: str,
+        query: TextQuery,
+        limit: int,
+        visibility: Visibility | None = None,
+    ) -> tuple[list[ChartMatch], int]:
+        found, total = self._inner.chart_search(patient_id, query, limit, visibility)
+        return [replace(m, stored=revealed(m.stored, self._cipher)) for m in found], total
 
 
 class EncryptedRepository:

@@ -1,0 +1,2 @@
+"""Summaries of a chart: the clinician summary, the International Patient Summary, chart
+search and plain-language explanations for patients."""
