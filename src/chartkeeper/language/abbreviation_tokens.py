@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 # Letters and digits joined by inner dots, slashes or hyphens, an optional possessive, and an
 # optional closing dot or slash ("b.i.d.", "w/"); a lone closing dot is usually the sentence's.
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[./\-][A-Za-z0-9]+)*(?:['\u2019][sS](?![A-Za-z]))?[./]?")
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[./\-&][A-Za-z0-9]+)*(?:['\u2019][sS](?![A-Za-z]))?[./]?")
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\.?")
 _BREAK = re.compile(r"[\n.!?;]")
 _NUMBER = re.compile(r"[0-9]+(?:[.,/:\-][0-9]+)*")
