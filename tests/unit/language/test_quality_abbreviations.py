@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chartkeeper.language.abbreviations import find_abbreviations
 from chartkeeper.language.model import AbbreviationMatch
+from tests.unit.language.sense_exam import fold, inventory_key, token_span
 
 DATA = Path(__file__).resolve().parent / "data"
 SENSES_TSV = DATA / "abbreviation_senses.tsv"
@@ -60,24 +61,6 @@ def load_labelled_senses(path: Path = SENSES_TSV) -> list[LabelledSense]:
             )
             for row in rows
         ]
-
-
-def fold(text: str) -> str:
-    """Case and white-space folding (and CSV quote marks): the only leniency in comparing."""
-    return " ".join(text.replace('"', " ").casefold().split())
-
-
-def token_span(sentence: str, token: str) -> tuple[int, int]:
-    """Offsets of the first stand-alone occurrence of ``token`` (not inside a longer word)."""
-    found = re.search(rf"(?<![A-Za-z0-9]){re.escape(token)}(?![A-Za-z0-9])", sentence)
-    if found is None:
-        raise LookupError(f"{token!r} does not occur in {sentence!r}")
-    return found.span()
-
-
-def inventory_key(token: str) -> str:
-    """The inventory's spelling of a written token: lower-case, "/" as "_", no periods."""
-    return token.lower().replace("/", "_").replace(".", "")
 
 
 def exclusion_reason(abbreviation: str, sense: str) -> str | None:

@@ -23,20 +23,23 @@ Correct must reach ``MIN_CORRECT``; the failure message lists every row that is 
 
 from __future__ import annotations
 
-import csv
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from chartkeeper.language.abbreviations import find_abbreviations
-from chartkeeper.language.model import AbbreviationMatch
+from tests.unit.language.sense_exam import (
+    VANDERBILT,
+    fold,
+    inventory_key,
+    inventory_meanings,
+    judge,
+    load_rows,
+    meaning_of,
+    token_span,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 AMBIGUOUS_TSV = DATA / "ambiguous_senses.tsv"
-VANDERBILT = ("data", "vocab", "clinical-abbreviations-metainventory", "sources", "4-vanderbilt")
-INVENTORY_FILES = ("vanderbilt_clinic_notes.txt", "vanderbilt_discharge_sums.txt")
 
 MIN_ROWS = 120
 MIN_ABBREVIATIONS = 40
@@ -81,79 +84,12 @@ SAME_MEANING: tuple[tuple[str, ...], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class AmbiguousRow:
-    """One row: a sentence whose surrounding words decide which sense ``token`` has."""
-
-    abbreviation: str  #: the inventory's key, lower-case ("d_c" for "d/c")
-    token: str  #: as written in the sentence ("d/c", "PACs")
-    sentence: str
-    expected_sense: str  #: the inventory's sense string ("discontinue")
-
-
-def load_rows(path: Path = AMBIGUOUS_TSV) -> list[AmbiguousRow]:
-    """The rows of the set, in file order."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            AmbiguousRow(row["abbreviation"], row["token"], row["sentence"], row["expected_sense"])
-            for row in reader
-        ]
-
-
-def fold(text: str) -> str:
-    """Case and white-space folding (and CSV quote marks)."""
-    return " ".join(text.replace('"', " ").casefold().split())
-
-
-_CANONICAL = {fold(s): fold(group[0]) for group in SAME_MEANING for s in group}
-
-
-def meaning(sense: str) -> str:
-    """The meaning a sense string names: its ``SAME_MEANING`` group's label, else itself."""
-    folded = fold(sense)
-    return _CANONICAL.get(folded, folded)
-
-
-def token_span(sentence: str, token: str) -> tuple[int, int]:
-    """Offsets of the first stand-alone occurrence of ``token`` (not inside a longer word)."""
-    found = re.search(rf"(?<![A-Za-z0-9]){re.escape(token)}(?![A-Za-z0-9])", sentence)
-    if found is None:
-        raise LookupError(f"{token!r} does not occur in {sentence!r}")
-    return found.span()
-
-
-def inventory_key(token: str) -> str:
-    """The inventory's spelling of a written token: lower-case, "/" as "_", no periods."""
-    return token.lower().replace("/", "_").replace(".", "")
-
-
-def match_at(matches: list[AbbreviationMatch], start: int, end: int) -> AbbreviationMatch | None:
-    """The match that overlaps ``start:end`` the most (the one covering the token, if any)."""
-    best, best_overlap = None, 0
-    for match in matches:
-        overlap = min(end, match.end) - max(start, match.start)
-        if overlap > best_overlap:
-            best, best_overlap = match, overlap
-    return best
-
-
-def judge(row: AmbiguousRow) -> tuple[str, str]:
-    """``(outcome, what was chosen)``; outcome is correct, wrong, abstained or not found."""
-    start, end = token_span(row.sentence, row.token)
-    match = match_at(find_abbreviations(row.sentence), start, end)
-    if match is None:
-        return "not found", "-"
-    if match.sense is None:
-        return "abstained", f"no sense ({match.reason})" if match.reason else "no sense"
-    if meaning(match.sense.long_form) == meaning(row.expected_sense):
-        return "correct", match.sense.long_form
-    return "wrong", match.sense.long_form
+meaning = meaning_of(SAME_MEANING)
 
 
 def test_the_ambiguous_set_is_well_formed() -> None:
     """Enough rows and abbreviations, two meanings each, and no row gives its answer away."""
-    rows = load_rows()
+    rows = load_rows(AMBIGUOUS_TSV)
     assert len(rows) >= MIN_ROWS
     meanings: defaultdict[str, set[str]] = defaultdict(set)
     problems = []
@@ -173,11 +109,11 @@ def test_the_ambiguous_set_is_well_formed() -> None:
 
 def test_the_sense_is_chosen_from_context_or_flagged() -> None:
     """At most 5% silent wrong senses, at least 85% right; abstaining is safe, guessing is not."""
-    rows = load_rows()
+    rows = load_rows(AMBIGUOUS_TSV)
     outcomes: Counter[str] = Counter()
     report = []
     for row in rows:
-        outcome, chosen = judge(row)
+        outcome, chosen = judge(row, meaning)
         outcomes[outcome] += 1
         if outcome != "correct":
             report.append(
@@ -195,43 +131,14 @@ def test_the_sense_is_chosen_from_context_or_flagged() -> None:
     assert correct >= MIN_CORRECT, summary
 
 
-def _inventory_meanings(folder: Path) -> dict[str, dict[str, tuple[str, int]]]:
-    """abbreviation -> folded sense -> (meaning id, occurrences), over both Vanderbilt files.
-
-    The meaning id is the row's CUI (or the folded sense when it has none), then merged through
-    ``SAME_MEANING``, so spellings of one meaning count together.
-    """
-    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    cuis: dict[tuple[str, str], str] = {}
-    for name in INVENTORY_FILES:
-        with (folder / name).open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                abbreviation, sense = row["abbreviation"].strip().lower(), fold(row["sense"])
-                total = sum(int(v.rpartition("_")[2]) for v in row["variation"].split("|") if v)
-                counts[abbreviation][sense] += total
-                cuis.setdefault((abbreviation, sense), row["CUI"].strip() or sense)
-    result: dict[str, dict[str, tuple[str, int]]] = {}
-    for abbreviation, senses in counts.items():
-        # One id per meaning: senses sharing a CUI or a SAME_MEANING group are joined.
-        ids: dict[str, str] = {}
-        for sense in senses:
-            ids[sense] = cuis[(abbreviation, sense)]
-        for sense in senses:
-            for other in senses:
-                if meaning(sense) == meaning(other):
-                    ids[other] = ids[sense] = min(ids[sense], ids[other])
-        result[abbreviation] = {sense: (ids[sense], n) for sense, n in senses.items()}
-    return result
-
-
 def test_the_labels_are_inventory_senses_and_mostly_not_the_prior(
     require_shared: Callable[..., Path],
 ) -> None:
     """Every label is a sense the inventory lists for that abbreviation, and at least 40% of
     rows use a meaning other than the abbreviation's most frequent one, so the prior alone fails.
     """
-    inventory = _inventory_meanings(require_shared(*VANDERBILT))
-    rows = load_rows()
+    inventory = inventory_meanings(require_shared(*VANDERBILT), meaning)
+    rows = load_rows(AMBIGUOUS_TSV)
     unknown = [
         (row.abbreviation, row.expected_sense)
         for row in rows
