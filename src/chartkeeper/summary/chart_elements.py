@@ -59,16 +59,18 @@ AUTHOR_TYPES = ("Practitioner", *NAMED_TYPES)
 
 
 def concept_text(concept: Any) -> str:
-    """The human text of a CodeableConcept (or of a bare Coding)."""
+    """The human text of a CodeableConcept (or of a bare Coding): its ``text``, else the first
+    display of any coding, else the first code."""
     if not isinstance(concept, dict):
         return ""
     if isinstance(concept.get("text"), str) and concept["text"]:
         return str(concept["text"])
-    for coding in dicts(concept.get("coding")) if "coding" in concept else [concept]:
-        if coding.get("display"):
-            return str(coding["display"])
-        if coding.get("code"):
-            return str(coding["code"])
+    codings = dicts(concept.get("coding")) if "coding" in concept else [concept]
+    for key in ("display", "code"):
+        for coding in codings:
+            value = coding.get(key)
+            if isinstance(value, str) and value:
+                return value
     return ""
 
 

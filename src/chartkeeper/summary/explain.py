@@ -24,7 +24,8 @@ from chartkeeper.language.explain import explain_text
 from chartkeeper.language.model import Explanation, Readability
 from chartkeeper.language.readability import SECOND_FORMULA
 from chartkeeper.privacy.actor import Actor
-from chartkeeper.summary.explain_sources import TitleLookup, concept_text, explain_resource
+from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.explain_sources import TitleLookup, explain_resource
 
 #: A relative reference ``Type/id`` (FHIR id rules: 1-64 of [A-Za-z0-9-.]).
 _REFERENCE = re.compile(r"^([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})$")

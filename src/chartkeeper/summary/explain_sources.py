@@ -21,6 +21,7 @@ from chartkeeper.language.labs import result_in_words
 from chartkeeper.language.model import Explanation, Span
 from chartkeeper.language.readability import readability
 from chartkeeper.language.sig import sig_to_words
+from chartkeeper.summary.chart_elements import concept_text
 
 #: ICD-10-CM code → its official title (None when the code is not in a loaded version).
 TitleLookup = Callable[[str], str | None]
@@ -39,20 +40,6 @@ def narrative_text(resource: dict[str, Any]) -> str:
         return ""
     plain = _TAG.sub(" ", div.replace("</p>", "\n").replace("<br/>", "\n").replace("<br>", "\n"))
     return "\n".join(_SPACE.sub(" ", line).strip() for line in html.unescape(plain).splitlines())
-
-
-def concept_text(concept: Any) -> str:
-    """The human words of a CodeableConcept: its text, else the first display or code."""
-    if not isinstance(concept, dict):
-        return ""
-    if isinstance(concept.get("text"), str):
-        return str(concept["text"])
-    for coding in concept.get("coding") or []:
-        if isinstance(coding, dict):
-            for key in ("display", "code"):
-                if isinstance(coding.get(key), str):
-                    return str(coding[key])
-    return ""
 
 
 def whole(

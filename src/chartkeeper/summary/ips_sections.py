@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chartkeeper.summary.chart_elements import concept_text
 from chartkeeper.summary.narrative import (
     abnormal_flag,
-    concept_text,
     dosage_text,
     first_code,
     has_code,

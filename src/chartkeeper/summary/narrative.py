@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from chartkeeper.summary.chart_elements import concept_text
+
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 #: v3 ObservationInterpretation codes that mean "outside the reference range", as words: the
 #: emergency view never signals by colour alone.
@@ -25,22 +27,6 @@ ABNORMAL = {
     "AA": "Critical abnormal",
     "POS": "Positive",
 }
-
-
-def concept_text(concept: Any) -> str:
-    """The text of a CodeableConcept: its ``text``, else the first display, else a code."""
-    if not isinstance(concept, dict):
-        return ""
-    if isinstance(concept.get("text"), str) and concept["text"]:
-        return str(concept["text"])
-    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
-    for coding in codings:
-        if isinstance(coding.get("display"), str) and coding["display"]:
-            return str(coding["display"])
-    for coding in codings:
-        if coding.get("code"):
-            return str(coding["code"])
-    return ""
 
 
 def first_code(concept: Any) -> str:

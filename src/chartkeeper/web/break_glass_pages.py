@@ -22,11 +22,17 @@ def _store(request: Request) -> BreakGlassStore:
     return store
 
 
-def _offer(
-    request: Request, patient_id: str, error: ChartkeeperError, reason: str = ""
+def offer_page(
+    request: Request,
+    patient_id: str,
+    error: ChartkeeperError,
+    reason: str = "",
+    template: str = "break_glass_offer.html",
+    **extra: object,
 ) -> Response:
+    """The refusal page that offers break-the-glass (the chart's, or another page's)."""
     return render(
-        "break_glass_offer.html",
+        template,
         error.status,
         **page_context(request),
         title="No access to this chart",
@@ -34,6 +40,7 @@ def _offer(
         patient_id=patient_id,
         reason=reason,
         hours=DEFAULT_HOURS,
+        **extra,
     )
 
 
@@ -43,7 +50,7 @@ def refused_chart(request: Request, patient_id: str, error: ChartkeeperError) ->
     wants_page = "text/html" in request.headers.get("accept", "")
     if not wants_page or actor.kind != "user" or actor.role not in CLINICAL_ROLES:
         raise error
-    return _offer(request, patient_id, error)
+    return offer_page(request, patient_id, error)
 
 
 async def declare(request: Request) -> Response:
@@ -57,7 +64,7 @@ async def declare(request: Request) -> Response:
     except ChartkeeperError as error:
         if error.status != 400:
             raise
-        return _offer(request, patient_id, error, reason)
+        return offer_page(request, patient_id, error, reason)
     return RedirectResponse(f"/patients/{patient_id}", 303)
 
 

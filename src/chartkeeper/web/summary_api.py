@@ -32,7 +32,8 @@ from chartkeeper.core.errors import (
 )
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.privacy.actor import CLINICAL_ROLES
-from chartkeeper.privacy.break_glass import DEFAULT_HOURS, BreakGlassStore
+from chartkeeper.privacy.break_glass import BreakGlassStore
+from chartkeeper.summary.chart_elements import concept_text
 from chartkeeper.summary.ips import (
     PatientSummary,
     build_document,
@@ -42,13 +43,13 @@ from chartkeeper.summary.ips import (
 from chartkeeper.summary.ips_sections import Resource, is_code_status, medication_name, reactions
 from chartkeeper.summary.narrative import (
     abnormal_flag,
-    concept_text,
     dosage_text,
     status_code,
     value_text,
     when,
 )
 from chartkeeper.web.auth import actor_of, fhir_context
+from chartkeeper.web.break_glass_pages import offer_page
 from chartkeeper.web.chart_view import human_name
 from chartkeeper.web.page_forms import checked_form
 from chartkeeper.web.request_body import JSON_TYPES, media_type, raw_body
@@ -218,17 +219,7 @@ def _load_view(ctx: FhirContext, patient_id: str) -> EmergencyView:
 def _offer(
     request: Request, patient_id: str, error: ChartkeeperError, reason: str = ""
 ) -> Response:
-    return render(
-        "emergency.html",
-        error.status,
-        **page_context(request),
-        title="No access to this chart",
-        error=error,
-        patient_id=patient_id,
-        reason=reason,
-        hours=DEFAULT_HOURS,
-        view=None,
-    )
+    return offer_page(request, patient_id, error, reason, template="emergency.html", view=None)
 
 
 async def emergency_page(request: Request) -> Response:
