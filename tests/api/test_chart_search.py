@@ -10,8 +10,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from chartkeeper.app import Services
+from chartkeeper.privacy.actor import Actor
 from chartkeeper.summary.chart_search import default_variants
-from tests.api.conftest import put
+from tests.api.conftest import bearer, put
 from tests.api.people import build_hospital, user
 
 SNOMED = "http://snomed.info/sct"
@@ -203,9 +204,13 @@ def test_a_patient_the_caller_may_not_see_looks_missing(
     }  # fmt: skip
 
 
-def test_a_search_is_audited_naming_the_patient(services: Services, charts: TestClient) -> None:
+@pytest.mark.parametrize("query", ["MI", "zzznothing"])
+def test_a_search_is_audited_naming_the_patient(
+    services: Services, charts: TestClient, query: str
+) -> None:
+    """Even a search that finds nothing is the patient's: "who looked at my chart" lists it."""
     headers = user(services, "drdoc", "physician", practitioner_id="doc")
-    found(charts, "pa", "MI", headers)
+    found(charts, "pa", query, headers)
     services.ledger.buffered().flush()
     auditor = user(services, "audrey", "auditor")
     bundle = charts.get("/fhir/AuditEvent", params={"patient": "Patient/pa"}, headers=auditor)
@@ -222,6 +227,17 @@ def test_a_search_is_audited_naming_the_patient(services: Services, charts: Test
     queries = [e["query"] for e in event["entity"] if "query" in e]
     assert [base64.b64decode(q).decode() for q in queries] == ["chart-search"]
     assert services.ledger.verify().ok
+
+
+def test_a_token_without_the_search_permission_is_refused(
+    services: Services, charts: TestClient
+) -> None:
+    actor = services.security.identity.user_actor(
+        user(services, "alice2", "patient", patient_id="pa") and "alice2"
+    )
+    read_only = bearer(services, Actor(**{**actor.__dict__, "scopes": frozenset({"patient/*.r"})}))
+    response = charts.get("/api/patients/pa/search", params={"q": "MI"}, headers=read_only)
+    assert response.status_code == 403
 
 
 def test_anonymous_callers_are_refused(anonymous: TestClient, charts: TestClient) -> None:

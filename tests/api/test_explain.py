@@ -12,6 +12,7 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from chartkeeper.app import Services
+from chartkeeper.core.errors import InvalidError
 from tests.api.conftest import post, put
 from tests.api.people import build_hospital, user
 
@@ -259,3 +260,45 @@ def test_the_portal_lists_and_explains_the_patients_own_record(
     assert "high blood pressure" in page.text.lower()
     nurse = user(services, "nurse9", "nurse")
     assert hospital.get("/portal/explain", headers=nurse).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"resourceType": "Observation", "interpretation": ["H"], "valueQuantity": {"value": 1}},
+        {"resourceType": "Observation", "interpretation": [{"coding": "x"}]},
+        {
+            "resourceType": "Observation",
+            "referenceRange": [{"low": 3}],
+            "valueQuantity": {"value": 1},
+        },
+        {"resourceType": "Observation", "component": 5},
+        {"resourceType": "Observation", "valueQuantity": {"value": True}, "code": 7},
+        {"resourceType": "DocumentReference", "content": 5},
+        {"resourceType": "DocumentReference", "content": [{"attachment": "x"}]},
+        {"resourceType": "DiagnosticReport", "presentedForm": [7], "conclusion": 5},
+        {"resourceType": "Composition", "section": 5},
+        {"resourceType": "Composition", "section": [{"title": 3, "text": {"div": 4}}]},
+        {"resourceType": "MedicationRequest", "dosageInstruction": 5},
+        {"resourceType": "MedicationRequest", "dosageInstruction": [{"text": 5}]},
+        {"resourceType": "Condition", "code": {"coding": 5}},
+        {
+            "resourceType": "Condition",
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": 5}]},
+        },
+        {"resourceType": "Patient", "text": "x"},
+    ],
+)
+def test_odd_resources_are_explained_or_refused_never_a_500(
+    client: TestClient, resource: dict[str, Any]
+) -> None:
+    response = _explain(client, "resource", resource)
+    assert response.status_code in (200, 400), response.text
+
+
+def test_a_resource_with_too_much_text_is_refused_with_the_place(services: Services) -> None:
+    """Over HTTP a body this big is already 413 here; a stored record can be this big."""
+    report = {"resourceType": "DiagnosticReport", "conclusion": "x " * 600_000}
+    with pytest.raises(InvalidError) as refused:
+        services.explainer.explain_posted(report)
+    assert refused.value.expression == ("DiagnosticReport",)

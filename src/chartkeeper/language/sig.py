@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chartkeeper.language.model import Span
 
@@ -266,6 +266,8 @@ def sig_to_words(sig: str) -> SigExplanation:
         spans.append(_span(tokens[i : i + match.length], match.explained, match.source))
         unknown.extend(match.unknown)
         i += match.length
+    # each span's original is the sig as written between its offsets (punctuation included)
+    spans = [replace(span, original=sig[span.start : span.end]) for span in spans]
     return SigExplanation(
         _sentence(spans, written_verb, [*verbs, *form_verbs]), tuple(spans), tuple(unknown)
     )

@@ -386,14 +386,15 @@ class GuardedTransaction:
         limit: int,
         visibility: Visibility | None = None,
     ) -> tuple[list[ChartMatch], int]:
-        """Filtered exactly as a search is (the same ``Visibility``, so a hidden row is
-        neither returned nor counted) and audited as one, naming the patient whose records
-        were returned; the caller decides first whether the Patient itself is visible."""
+        """Decided as a search (a token needs the search permission), filtered exactly as a
+        search is (the same ``Visibility``, so a hidden row is neither returned nor counted)
+        and audited as one, naming the patient whose chart was searched even when nothing was
+        found; the caller decides first whether the Patient itself is visible."""
+        self.intend("search", "Patient")
         found: tuple[list[ChartMatch], int] = self._inner.chart_search(
             patient_id, query, limit, self._visibility(None)
         )
-        patients = sorted({m.stored.patient_id for m in found[0] if m.stored.patient_id})
-        self._audit_read("search", patients, f"Patient/{patient_id}", query="chart-search")
+        self._audit_read("search", [patient_id], f"Patient/{patient_id}", query="chart-search")
         return found
 
     # -- writes -------------------------------------------------------------------------------

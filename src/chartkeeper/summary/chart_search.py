@@ -223,8 +223,14 @@ def build_snippet(text: str, query: ChartQuery, width: int = SNIPPET_CHARS) -> S
     return Snippet(clipped, _merged(inside))
 
 
+#: Matches a snippet window is chosen among: the best window is searched among the first ones,
+#: so a common word in a long note costs a bounded time, not the square of its count.
+_WINDOW_CANDIDATES = 200
+
+
 def _best_window(text: str, matches: list[_Found], width: int) -> tuple[int, int]:
     best: tuple[int, int, int] | None = None
+    matches = matches[:_WINDOW_CANDIDATES]
     for anchor in matches:
         start = max(0, min(anchor.start - _LEAD_CHARS, len(text) - width))
         inside = [m for m in matches if m.start >= start and m.end <= start + width]

@@ -25,13 +25,10 @@ from chartkeeper.language.model import Explanation, Readability
 from chartkeeper.language.readability import SECOND_FORMULA
 from chartkeeper.privacy.actor import Actor
 from chartkeeper.summary.chart_elements import concept_text
-from chartkeeper.summary.explain_sources import TitleLookup, explain_resource
+from chartkeeper.summary.explain_sources import TitleLookup, checked_length, explain_resource
 
 #: A relative reference ``Type/id`` (FHIR id rules: 1-64 of [A-Za-z0-9-.]).
 _REFERENCE = re.compile(r"^([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})$")
-#: Largest text explained in one call: a long discharge summary is ~50 KB; 1 MB is refused
-#: with a clear message rather than tying up a worker.
-MAX_TEXT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -74,12 +71,7 @@ class Explainer:
         """Explain free text (a note pasted by the caller)."""
         if not isinstance(text, str):
             raise InvalidError("text must be a string", ("text",))
-        if len(text) > MAX_TEXT_CHARS:
-            raise InvalidError(
-                f"text is {len(text):,} characters; $explain takes up to {MAX_TEXT_CHARS:,}",
-                ("text",),
-            )
-        return Explained(explain_text(text))
+        return Explained(explain_text(checked_length(text, "text")))
 
     def explain(self, actor: Actor, params: dict[str, Any]) -> Explained:
         """Dispatch on exactly one of ``reference``, ``resource`` or ``text``."""

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from chartkeeper.core.errors import InvalidError
 from chartkeeper.fhir.indexing import attachment_text
 from chartkeeper.language.diagnoses import explain_diagnosis
 from chartkeeper.language.explain import explain_text
@@ -21,7 +22,7 @@ from chartkeeper.language.labs import result_in_words
 from chartkeeper.language.model import Explanation, Span
 from chartkeeper.language.readability import readability
 from chartkeeper.language.sig import sig_to_words
-from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.chart_elements import concept_text, dicts
 
 #: ICD-10-CM code → its official title (None when the code is not in a loaded version).
 TitleLookup = Callable[[str], str | None]
@@ -30,6 +31,19 @@ ICD10CM_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.or
 LOINC = "http://loinc.org"
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"[ \t]+")
+#: Most characters explained in one call: a long discharge summary is ~50 KB, and a 1 MB note
+#: takes a few seconds; more is refused with the reason rather than tying up a worker.
+MAX_TEXT_CHARS = 1_000_000
+
+
+def checked_length(text: str, where: str) -> str:
+    """``text`` when it is short enough to explain, else a 400 naming ``where``."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidError(
+            f"{where} holds {len(text):,} characters; $explain takes up to {MAX_TEXT_CHARS:,}",
+            (where,),
+        )
+    return text
 
 
 def narrative_text(resource: dict[str, Any]) -> str:
@@ -53,18 +67,17 @@ def whole(
 def note_text(resource: dict[str, Any]) -> str:
     """The text of a note or report: attachments first, then conclusions, then narrative."""
     parts: list[str] = []
-    for content in resource.get("content") or []:
-        if isinstance(content, dict):
-            parts.append(attachment_text(content.get("attachment") or {}) or "")
-    for attachment in resource.get("presentedForm") or []:
-        if isinstance(attachment, dict):
-            parts.append(attachment_text(attachment) or "")
+    for content in dicts(resource.get("content")):
+        attachment = content.get("attachment")
+        parts.append(attachment_text(attachment) or "" if isinstance(attachment, dict) else "")
+    for attachment in dicts(resource.get("presentedForm")):
+        parts.append(attachment_text(attachment) or "")
     if isinstance(resource.get("conclusion"), str):
         parts.append(str(resource["conclusion"]))
-    for section in resource.get("section") or []:
-        if isinstance(section, dict):
-            parts.append(str(section.get("title") or ""))
-            parts.append(narrative_text(section))
+    for section in dicts(resource.get("section")):
+        title = section.get("title")
+        parts.append(title if isinstance(title, str) else "")
+        parts.append(narrative_text(section))
     found = "\n".join(p for p in parts if p.strip())
     return found or narrative_text(resource)
 
@@ -74,8 +87,8 @@ def explain_condition(resource: dict[str, Any], title_of: TitleLookup) -> Explan
     title); a condition coded otherwise has its own words explained as text."""
     code_concept = resource.get("code")
     concept: dict[str, Any] = code_concept if isinstance(code_concept, dict) else {}
-    for coding in concept.get("coding") or []:
-        if isinstance(coding, dict) and coding.get("system") in ICD10CM_SYSTEMS:
+    for coding in dicts(concept.get("coding")):
+        if coding.get("system") in ICD10CM_SYSTEMS:
             code = str(coding.get("code") or "")
             title = title_of(code) or coding.get("display")
             found = explain_diagnosis(code, title if isinstance(title, str) else None)
@@ -85,31 +98,32 @@ def explain_condition(resource: dict[str, Any], title_of: TitleLookup) -> Explan
     return explain_text(concept_text(concept))
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _number(value: Any) -> int | float | None:
+    """A JSON number as recorded (5 stays 5, not 5.0); anything else is None."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _range(observation: dict[str, Any]) -> tuple[float | None, float | None]:
-    for item in observation.get("referenceRange") or []:
-        if isinstance(item, dict):
-            low = _number((item.get("low") or {}).get("value"))
-            high = _number((item.get("high") or {}).get("value"))
-            if low is not None or high is not None:
-                return low, high
+    for item in dicts(observation.get("referenceRange")):
+        low_part, high_part = item.get("low"), item.get("high")
+        low = _number(low_part.get("value")) if isinstance(low_part, dict) else None
+        high = _number(high_part.get("value")) if isinstance(high_part, dict) else None
+        if low is not None or high is not None:
+            return low, high
     return None, None
 
 
 def _interpretation(observation: dict[str, Any]) -> str | None:
-    for concept in observation.get("interpretation") or []:
-        for coding in (concept or {}).get("coding") or []:
-            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+    for concept in dicts(observation.get("interpretation")):
+        for coding in dicts(concept.get("coding")):
+            if isinstance(coding.get("code"), str):
                 return str(coding["code"])
     return None
 
 
 def _loinc(concept: Any) -> str | None:
-    for coding in (concept or {}).get("coding") or [] if isinstance(concept, dict) else []:
-        if isinstance(coding, dict) and coding.get("system") == LOINC:
+    for coding in dicts(concept.get("coding")) if isinstance(concept, dict) else []:
+        if coding.get("system") == LOINC:
             code = coding.get("code")
             return code if isinstance(code, str) else None
     return None
@@ -146,7 +160,7 @@ def explain_observation(resource: dict[str, Any]) -> Explanation:
     """A result: what was measured and where the value sits against its range, in words;
     each component (the two numbers of a blood pressure) said the same way."""
     parts = [_one_result(resource)]
-    parts += [_one_result(c) for c in resource.get("component") or [] if isinstance(c, dict)]
+    parts += [_one_result(c) for c in dicts(resource.get("component"))]
     found = [p for p in parts if p is not None]
     if not found:
         return explain_text(concept_text(resource.get("code")) or narrative_text(resource))
@@ -157,8 +171,10 @@ def explain_observation(resource: dict[str, Any]) -> Explanation:
 def explain_medication(resource: dict[str, Any]) -> Explanation:
     """Medication instructions: each dosage's sig in words, after the medicine's name."""
     name = concept_text(resource.get("medicationCodeableConcept"))
-    dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
-    sigs = [d["text"] for d in dosages if isinstance(d, dict) and isinstance(d.get("text"), str)]
+    dosages = dicts(resource.get("dosageInstruction")) or dicts(resource.get("dosage"))
+    sigs = [
+        checked_length(d["text"], "dosage.text") for d in dosages if isinstance(d.get("text"), str)
+    ]
     if not sigs:
         return explain_text(name)
     originals, texts, spans, flags = [], [], [], []
@@ -191,4 +207,4 @@ def explain_resource(resource: dict[str, Any], title_of: TitleLookup) -> Explana
         return explain_observation(resource)
     if kind in ("MedicationRequest", "MedicationStatement"):
         return explain_medication(resource)
-    return explain_text(note_text(resource))
+    return explain_text(checked_length(note_text(resource), f"{kind}"))

@@ -222,3 +222,11 @@ def test_any_sig_is_read_without_error_and_its_spans_are_in_order(sig: str) -> N
 def test_a_long_run_of_reason_words_is_read_without_recursion(word: str) -> None:
     sig = " ".join([word] * 400)
     assert sig_to_words(sig).text.endswith(".")
+
+
+@pytest.mark.parametrize(
+    "sig", ["2 puffs q4h prn SOB, max 8/day", "1 tab PO BID prn pain", "apply bid; do not crush"]
+)
+def test_every_span_points_at_the_sig_as_written(sig: str) -> None:
+    for span in sig_to_words(sig).spans:
+        assert sig[span.start : span.end] == span.original
