@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.chart_elements import any_codes, concept_text
+from chartkeeper.summary.trends import abnormal_flag as trends_flag
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 #: v3 ObservationInterpretation codes that mean "outside the reference range", as words: the
@@ -93,14 +94,14 @@ def value_text(observation: dict[str, Any]) -> str:
 
 
 def abnormal_flag(observation: dict[str, Any]) -> str:
-    """The interpretation as a word ("High", "Critical low"...), or "" when normal."""
-    for concept in observation.get("interpretation") or []:
-        if not isinstance(concept, dict):
-            continue
-        for coding in concept.get("coding") or []:
-            if isinstance(coding, dict) and coding.get("code") in ABNORMAL:
-                return ABNORMAL[str(coding["code"])]
-    return ""
+    """The abnormal flag as a word ("High", "Critical low"...), or "" when normal: the
+    interpretation, else the reference range's verdict, the rule of the clinician summary
+    (``trends.abnormal_flag``), so both screens flag the same results; a Positive
+    interpretation is said too."""
+    code = trends_flag(observation)
+    if code:
+        return ABNORMAL.get(code, code)
+    return ABNORMAL["POS"] if "POS" in any_codes(observation.get("interpretation")) else ""
 
 
 def dosage_text(resource: dict[str, Any]) -> str:

@@ -34,3 +34,22 @@ def test_on_equal_dates_the_first_met_is_kept() -> None:
         *OBSERVED,
     )
     assert [o["id"] for o in found] == ["x1", "y"]
+
+
+def test_the_emergency_view_flags_what_the_clinician_summary_flags() -> None:
+    """A value outside its range is High even without an interpretation, as in the chart's
+    summary; an interpretation wins, and Positive is said too."""
+    from chartkeeper.summary.narrative import abnormal_flag
+    from chartkeeper.summary.trends import abnormal_flag as summary_flag
+
+    out_of_range = {
+        "valueQuantity": {"value": 250, "unit": "mg/dL"},
+        "referenceRange": [{"low": {"value": 70}, "high": {"value": 99}}],
+    }
+    assert summary_flag(out_of_range) == "H"
+    assert abnormal_flag(out_of_range) == "High"
+    critical = {**out_of_range, "interpretation": [{"coding": [{"code": "HH"}]}]}
+    assert abnormal_flag(critical) == "Critical high"
+    positive = {"valueString": "detected", "interpretation": [{"coding": [{"code": "POS"}]}]}
+    assert abnormal_flag(positive) == "Positive"
+    assert abnormal_flag({"valueQuantity": {"value": 80}}) == ""
