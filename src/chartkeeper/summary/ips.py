@@ -90,6 +90,7 @@ def _medications(tx: ResourceTransaction, record: Record) -> dict[str, Resource]
             if isinstance(target, str) and target.startswith("Medication/"):
                 wanted.add(target.split("/", 1)[1])
     out: dict[str, Resource] = {}
+    tx.prefetch([("Medication", ident) for ident in sorted(wanted)])  # one query, then reads
     for ident in sorted(wanted):
         try:
             stored: StoredResource | None = tx.read("Medication", ident)
