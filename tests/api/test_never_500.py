@@ -955,7 +955,7 @@ SECURITY_PATHS = (
     "/.well-known/smart-configuration", "/.well-known/jwks.json", "/signin", "/signout",
     "/portal/access-log", "/patients/{id}/break-the-glass", "/privacy/break-glass",
     "/privacy/break-glass/{id}", "/fhir/Patient/{id}", "/patients/{id}",
-    "/fhir/$explain", "/fhir/Observation/{id}/$explain", "/fhir/{id}/{id}/$explain",
+    "/fhir/$explain", "/fhir/Observation/{id}/$explain", "/fhir/Condition/{id}/$explain",
     "/fhir/Patient/{id}/$summary", "/api/patients/{id}/summary", "/api/patients/{id}/search",
     "/patients/{id}/search", "/patients/{id}/emergency", "/patients/{id}/emergency/break-the-glass",
     "/portal/explain", "/portal/explain/Observation/{id}", "/portal/explain/{id}/{id}",
