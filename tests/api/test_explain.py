@@ -147,6 +147,12 @@ def test_a_diagnosis_a_result_and_a_sig(hospital: TestClient) -> None:
     }
     words = _params(_explain(hospital, "resource", medicine).json())["text"][0]["valueString"]
     assert "Take 1 tablet by mouth 2 times a day if needed for pain" in words
+    by_reference = {
+        **{k: v for k, v in medicine.items() if k != "medicationCodeableConcept"},
+        "medicationReference": {"reference": "Medication/m1", "display": "ibuprofen 200 mg"},
+    }
+    words = _params(_explain(hospital, "resource", by_reference).json())["text"][0]["valueString"]
+    assert words.startswith("ibuprofen 200 mg: Take 1 tablet")
 
 
 def test_another_patients_note_and_a_held_result_look_missing(

@@ -25,7 +25,12 @@ from chartkeeper.language.model import Explanation, Readability
 from chartkeeper.language.readability import SECOND_FORMULA
 from chartkeeper.privacy.actor import Actor
 from chartkeeper.summary.chart_elements import concept_text
-from chartkeeper.summary.explain_sources import TitleLookup, checked_length, explain_resource
+from chartkeeper.summary.explain_sources import (
+    TitleLookup,
+    checked_length,
+    explain_resource,
+    medication_name,
+)
 
 #: A relative reference ``Type/id`` (FHIR id rules: 1-64 of [A-Za-z0-9-.]).
 _REFERENCE = re.compile(r"^([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\-.]{1,64})$")
@@ -161,11 +166,12 @@ class PortalItem:
 
 
 def _title(resource: dict[str, Any]) -> str:
-    for key in ("type", "code", "medicationCodeableConcept"):
+    for key in ("type", "code"):
         words = concept_text(resource.get(key))
         if words:
             return words
-    return str(resource.get("description") or resource["resourceType"])
+    named = medication_name(resource)
+    return named or str(resource.get("description") or resource["resourceType"])
 
 
 def _date(resource: dict[str, Any]) -> str:

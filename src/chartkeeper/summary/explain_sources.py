@@ -168,9 +168,17 @@ def explain_observation(resource: dict[str, Any]) -> Explanation:
     return whole(original, " ".join(t for _, t in found), "lab", "labs")
 
 
+def medication_name(resource: dict[str, Any]) -> str:
+    """The medicine a request or statement names: its concept, else its reference's display."""
+    named = concept_text(resource.get("medicationCodeableConcept"))
+    reference = resource.get("medicationReference")
+    display = reference.get("display") if isinstance(reference, dict) else None
+    return named or (display if isinstance(display, str) else "")
+
+
 def explain_medication(resource: dict[str, Any]) -> Explanation:
     """Medication instructions: each dosage's sig in words, after the medicine's name."""
-    name = concept_text(resource.get("medicationCodeableConcept"))
+    name = medication_name(resource)
     dosages = dicts(resource.get("dosageInstruction")) or dicts(resource.get("dosage"))
     sigs = [
         checked_length(d["text"], "dosage.text") for d in dosages if isinstance(d.get("text"), str)
