@@ -127,9 +127,9 @@ def references(value: Any) -> set[str]:
     return {ref for item in _list(value) if (ref := local_reference(item))}
 
 
-def date_of(resource: Json) -> str:
-    """The date the chart shows for a resource (as written: date, dateTime or instant)."""
-    keys = DATE_ELEMENTS.get(str(resource.get("resourceType")), ("date",))
+def when(resource: Json, *keys: str) -> str:
+    """The first of ``keys`` that holds a date, as written (a date, dateTime or instant, or a
+    Period's start); "" when none does."""
     for key in keys:
         value = resource.get(key)
         if isinstance(value, str):
@@ -137,6 +137,11 @@ def date_of(resource: Json) -> str:
         if isinstance(value, dict) and isinstance(value.get("start"), str):
             return str(value["start"])
     return ""
+
+
+def date_of(resource: Json) -> str:
+    """The date the chart shows for a resource (as written: date, dateTime or instant)."""
+    return when(resource, *DATE_ELEMENTS.get(str(resource.get("resourceType")), ("date",)))
 
 
 def instant(date: str) -> int:

@@ -21,6 +21,7 @@ from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.fhir.interactions.read import found
 from chartkeeper.fhir.repository import ChartMatch, TextPhrase, TextQuery
 from chartkeeper.fhir.text import normalize
+from chartkeeper.summary.chart_elements import when
 
 #: Words as both full-text stores split them (letters and digits; ``_`` separates).
 WORD = re.compile(r"[^\W_]+")
@@ -310,15 +311,9 @@ def title_of(resource: dict[str, Any]) -> str:
 
 
 def date_of(resource: dict[str, Any]) -> str | None:
-    """The clinically relevant date, as recorded (ISO 8601), if the resource has one."""
-    for field in _DATE_FIELDS:
-        if isinstance(resource.get(field), str):
-            return str(resource[field])
-    for field in _PERIOD_FIELDS:
-        period = resource.get(field)
-        if isinstance(period, dict) and isinstance(period.get("start"), str):
-            return str(period["start"])
-    return None
+    """The clinically relevant date, as recorded (ISO 8601), if the resource has one: a
+    date element first, then a period's start."""
+    return when(resource, *_DATE_FIELDS) or when(resource, *_PERIOD_FIELDS) or None
 
 
 # -- the guarded call ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chartkeeper.fhir.indexing import attachment_text
-from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.chart_elements import concept_text, when
 from chartkeeper.summary.clinician_orders import is_code_status
 
 SECTIONS = (
@@ -46,13 +46,7 @@ class Chart:
 
 
 def _date(resource: dict[str, Any], *keys: str) -> str:
-    for key in keys:
-        value = resource.get(key)
-        if isinstance(value, str):
-            return value[:10]
-        if isinstance(value, dict) and isinstance(value.get("start"), str):
-            return str(value["start"])[:10]
-    return ""
+    return when(resource, *keys)[:10]
 
 
 def _value(observation: dict[str, Any]) -> str:

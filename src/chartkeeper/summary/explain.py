@@ -24,7 +24,7 @@ from chartkeeper.language.explain import explain_text
 from chartkeeper.language.model import Explanation, Readability
 from chartkeeper.language.readability import SECOND_FORMULA
 from chartkeeper.privacy.actor import Actor
-from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.chart_elements import concept_text, when
 from chartkeeper.summary.explain_sources import (
     TitleLookup,
     checked_length,
@@ -174,19 +174,12 @@ def _title(resource: dict[str, Any]) -> str:
     return named or str(resource.get("description") or resource["resourceType"])
 
 
+#: The date the portal lists a record under, first found first.
+_DATES = ("date", "effectiveDateTime", "issued", "authoredOn", "recordedDate", "onsetDateTime")
+
+
 def _date(resource: dict[str, Any]) -> str:
-    for key in (
-        "date",
-        "effectiveDateTime",
-        "issued",
-        "authoredOn",
-        "recordedDate",
-        "onsetDateTime",
-    ):
-        value = resource.get(key)
-        if isinstance(value, str):
-            return value[:10]
-    return ""
+    return when(resource, *_DATES)[:10]
 
 
 def portal_items(ctx: FhirContext, patient_id: str) -> dict[str, list[PortalItem]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.chart_elements import concept_text, when
 from chartkeeper.summary.narrative import (
     abnormal_flag,
     dosage_text,
@@ -23,7 +23,6 @@ from chartkeeper.summary.narrative import (
     has_code,
     status_code,
     value_text,
-    when,
 )
 
 Resource = dict[str, Any]

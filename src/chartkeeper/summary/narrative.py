@@ -58,17 +58,6 @@ def status_code(concept: Any) -> str:
     return ""
 
 
-def when(resource: dict[str, Any], *keys: str) -> str:
-    """The first date-like element of ``keys`` as an ISO string (a Period's start)."""
-    for key in keys:
-        value = resource.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and isinstance(value.get("start"), str):
-            return str(value["start"])
-    return ""
-
-
 def quantity_text(quantity: Any) -> str:
     """``value unit`` of a Quantity."""
     if not isinstance(quantity, dict) or "value" not in quantity:

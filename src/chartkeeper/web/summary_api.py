@@ -33,7 +33,7 @@ from chartkeeper.core.errors import (
 from chartkeeper.fhir.interactions.context import FhirContext
 from chartkeeper.privacy.actor import CLINICAL_ROLES
 from chartkeeper.privacy.break_glass import BreakGlassStore
-from chartkeeper.summary.chart_elements import concept_text
+from chartkeeper.summary.chart_elements import concept_text, when
 from chartkeeper.summary.ips import (
     PatientSummary,
     build_document,
@@ -46,7 +46,6 @@ from chartkeeper.summary.narrative import (
     dosage_text,
     status_code,
     value_text,
-    when,
 )
 from chartkeeper.web.auth import actor_of, fhir_context
 from chartkeeper.web.break_glass_pages import offer_page

@@ -119,3 +119,62 @@ def inventory_meanings(
                     ids[other] = ids[sense] = min(ids[sense], ids[other])
         result[abbreviation] = {sense: (ids[sense], n) for sense, n in senses.items()}
     return result
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How a set fared: the shares of right and silently wrong senses, and a report of every
+    row that was not right (for the assertion message)."""
+
+    correct: float
+    wrong: float
+    summary: str
+
+
+def score(rows: list[AmbiguousRow], meaning: Callable[[str], str]) -> Scores:
+    """Judge every row of a set."""
+    outcomes: Counter[str] = Counter()
+    report = []
+    for row in rows:
+        outcome, chosen = judge(row, meaning)
+        outcomes[outcome] += 1
+        if outcome != "correct":
+            report.append(
+                f"{outcome.upper()}: {row.token} expected {row.expected_sense!r}, "
+                f"got {chosen!r} in {row.sentence!r}"
+            )
+    total = len(rows)
+    correct, wrong = outcomes["correct"] / total, outcomes["wrong"] / total
+    summary = (
+        f"{total} rows: correct {outcomes['correct']} ({correct:.1%}), wrong {outcomes['wrong']} "
+        f"({wrong:.1%}), abstained {outcomes['abstained']}, not found {outcomes['not found']}\n"
+        + "\n".join(report)
+    )
+    return Scores(correct, wrong, summary)
+
+
+def unlisted_labels(
+    rows: list[AmbiguousRow], inventory: dict[str, dict[str, tuple[str, int]]]
+) -> list[tuple[str, str]]:
+    """The (abbreviation, label) pairs whose label the inventory does not list."""
+    return [
+        (row.abbreviation, row.expected_sense)
+        for row in rows
+        if fold(row.expected_sense) not in inventory.get(row.abbreviation, {})
+    ]
+
+
+def non_dominant_rows(
+    rows: list[AmbiguousRow], inventory: dict[str, dict[str, tuple[str, int]]]
+) -> int:
+    """How many rows are labelled with a meaning other than their abbreviation's most frequent."""
+    count = 0
+    for row in rows:
+        senses = inventory[row.abbreviation]
+        totals: Counter[str] = Counter()
+        for meaning_id, n in senses.values():
+            totals[meaning_id] += n
+        dominant = max(sorted(totals), key=lambda m: totals[m])
+        if senses[fold(row.expected_sense)][0] != dominant:
+            count += 1
+    return count

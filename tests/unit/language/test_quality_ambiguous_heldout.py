@@ -30,10 +30,12 @@ from tests.unit.language.sense_exam import (
     fold,
     inventory_key,
     inventory_meanings,
-    judge,
     load_rows,
     meaning_of,
+    non_dominant_rows,
+    score,
     token_span,
+    unlisted_labels,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -114,26 +116,10 @@ def test_the_heldout_sense_is_chosen_from_context_or_flagged() -> None:
     """At most 5% silent wrong senses (abstaining is safe, guessing is not), and no fewer
     right than the first blind run."""
     rows = load_rows(HELDOUT_TSV)
-    outcomes: Counter[str] = Counter()
-    report = []
-    for row in rows:
-        outcome, chosen = judge(row, meaning)
-        outcomes[outcome] += 1
-        if outcome != "correct":
-            report.append(
-                f"{outcome.upper()}: {row.token} expected {row.expected_sense!r}, "
-                f"got {chosen!r} in {row.sentence!r}"
-            )
-    total = len(rows)
-    correct, wrong = outcomes["correct"] / total, outcomes["wrong"] / total
-    summary = (
-        f"{total} rows: correct {outcomes['correct']} ({correct:.1%}), wrong {outcomes['wrong']} "
-        f"({wrong:.1%}), abstained {outcomes['abstained']}, not found {outcomes['not found']}\n"
-        + "\n".join(report)
-    )
-    print(summary)
-    assert wrong <= MAX_WRONG, summary
-    assert correct >= MIN_CORRECT, summary
+    scores = score(rows, meaning)
+    print(scores.summary)
+    assert scores.wrong <= MAX_WRONG, scores.summary
+    assert scores.correct >= MIN_CORRECT, scores.summary
 
 
 def test_the_heldout_labels_are_inventory_senses_and_mostly_not_the_prior(
@@ -144,19 +130,6 @@ def test_the_heldout_labels_are_inventory_senses_and_mostly_not_the_prior(
     """
     inventory = inventory_meanings(require_shared(*VANDERBILT), meaning)
     rows = load_rows(HELDOUT_TSV)
-    unknown = [
-        (row.abbreviation, row.expected_sense)
-        for row in rows
-        if fold(row.expected_sense) not in inventory.get(row.abbreviation, {})
-    ]
-    assert unknown == []
-    non_dominant = 0
-    for row in rows:
-        senses = inventory[row.abbreviation]
-        totals: Counter[str] = Counter()
-        for meaning_id, n in senses.values():
-            totals[meaning_id] += n
-        dominant = max(sorted(totals), key=lambda m: totals[m])
-        if senses[fold(row.expected_sense)][0] != dominant:
-            non_dominant += 1
+    assert unlisted_labels(rows, inventory) == []
+    non_dominant = non_dominant_rows(rows, inventory)
     assert non_dominant / len(rows) >= MIN_NON_DOMINANT_SHARE, f"{non_dominant} of {len(rows)}"
