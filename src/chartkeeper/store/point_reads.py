@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from chartkeeper.store.engine import configure_sqlite, is_sqlite, placeholder
+from chartkeeper.store.rows import STORED_COLUMNS
 
-_COLUMNS = "res_type, res_id, version_id, last_updated, deleted, patient_id, body"
+_COLUMNS = ", ".join(STORED_COLUMNS)
 #: Page cache of each point-read connection (SQLite): they read a handful of pages per call,
 #: and the OS page cache holds the file anyway; a small cache keeps resident memory flat.
 POINT_CACHE_KIB = 2048

@@ -26,24 +26,16 @@ from chartkeeper.store.chart_search_sql import bodies_query, chart_search_query,
 from chartkeeper.store.engine import WRITE_OPTION, WriterLock
 from chartkeeper.store.includes import resolve_includes
 from chartkeeper.store.point_reads import PointReader, point_reader
+from chartkeeper.store.rows import STORED_COLUMNS, stored_tuple
 from chartkeeper.store.rows import stored as stored_row
-from chartkeeper.store.rows import stored_tuple
 from chartkeeper.store.search_sql import SearchCompiler
 from chartkeeper.store.visibility_sql import visible
 from chartkeeper.store.writes import PendingWrites
 
 R = schema.resources
 H = schema.history
-#: the columns of ``rows.stored_tuple`` (as ``point_reads._COLUMNS``), in its order
-COLUMNS = (
-    R.c.res_type,
-    R.c.res_id,
-    R.c.version_id,
-    R.c.last_updated,
-    R.c.deleted,
-    R.c.patient_id,
-    R.c.body,
-)
+#: the columns of ``rows.stored_tuple``, in its order
+COLUMNS = tuple(R.c[name] for name in STORED_COLUMNS)
 #: built once: composing the statement on every read costs more than running it
 READ_ONE = select(R).where(R.c.res_type == bindparam("t"), R.c.res_id == bindparam("i"))
 

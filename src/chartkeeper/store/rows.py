@@ -26,9 +26,21 @@ def stored(row: Any) -> StoredResource:
     )
 
 
+#: The columns ``stored_tuple`` reads, in its order (point reads and compartment reads select
+#: exactly these).
+STORED_COLUMNS = (
+    "res_type",
+    "res_id",
+    "version_id",
+    "last_updated",
+    "deleted",
+    "patient_id",
+    "body",
+)
+
+
 def stored_tuple(row: tuple[Any, ...]) -> StoredResource:
-    """The version a ``PointReader`` row holds: the columns of ``point_reads._COLUMNS``, then
-    ``method`` for history rows."""
+    """The version a row of ``STORED_COLUMNS`` holds, then ``method`` for history rows."""
     return StoredResource(
         resource_type=row[0],
         id=row[1],
